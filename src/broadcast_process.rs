@@ -24,23 +24,80 @@
 //! The keyed side keeps no keyed state: the snapshot is the broadcast state alone,
 //! [`OperatorState::SharedList`] in [`ListMode::Broadcast`], its entries `Pair(k, m)` in key
 //! order, in the head's slot (slot 0) of the task snapshot.
+//!
+//! Session 39 adds the rest of the family (`tools/real-flink/RealFlinkBroadcast39.java`):
+//!
+//! * the same function behind a non-keyed first input (Flink's `BroadcastProcessFunction` run by
+//!   `CoBroadcastWithNonKeyedOperator`): the operator is the same, only the loader's check of
+//!   gate 0 differs (a `rebalance` instead of a `key_by`);
+//! * [`BroadcastFunction::Counting`] (`rules_count`): a per-key `ValueState` `seen` beside the
+//!   broadcast state. A keyed record `w` counts `seen[w] += 1` and emits `(w,m,n)`; a broadcast
+//!   `(k, m)` also clears `seen[k]` (`Context#applyToKeyedState` over the subtask's keys: only
+//!   the subtask owning `k` holds it). The snapshot is [`OperatorState::Composite`]: the
+//!   broadcast state, then the keyed state `Str(w) -> Int(n)`, which a rescale moves by key
+//!   group while the broadcast copy goes `i % p_old`;
+//! * [`BroadcastFunction::TwoStates`] (`rules_limits`): two broadcast states (`rules`, `limits`)
+//!   on one broadcast stream; a broadcast key `max:k` writes `limits`, any other `rules` (a
+//!   counted rule `v` that is not a pair counts in both); a keyed record emits `(w,m,x)`. The snapshot is a composite of two broadcast lists, each
+//!   repartitioned on its own (Flink keeps one `OperatorStateHandle` entry per state name).
 
 use crate::operator::{key_of, FLAT_MAP_SUB_BITS};
 use crate::record::{Lineage, Record, Value};
 use crate::rescale::ListMode;
 use crate::state::OperatorState;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// The scenario names of the operator's function (`function = ...`): without and with the
-/// first record's state report.
-pub const FUNCTION_NAMES: [&str; 2] = ["rules", "rules_report"];
+/// The scenario names of the operator's functions (`function = ...`): each without and with
+/// the first record's state report.
+pub const FUNCTION_NAMES: [&str; 6] =
+    ["rules", "rules_report", "rules_count", "rules_count_report", "rules_limits", "rules_limits_report"];
 
-/// The running operator: the broadcast state and the attempt's report flag.
+/// The user function of a broadcast process (module docs).
+#[derive(Clone, Copy, Debug, Default, Hash, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BroadcastFunction {
+    /// One broadcast state; a keyed record emits `(k,m)`.
+    #[default]
+    Rules,
+    /// The broadcast state and a per-key count (keyed state); a keyed record emits `(k,m,n)`.
+    Counting,
+    /// Two broadcast states, rules and limits; a keyed record emits `(k,m,x)`.
+    TwoStates,
+}
+
+impl BroadcastFunction {
+    /// The function and report flag of a `function = ...` name (None: not one of [`FUNCTION_NAMES`]).
+    pub fn parse(name: &str) -> Option<(BroadcastFunction, bool)> {
+        let i = FUNCTION_NAMES.iter().position(|n| *n == name)?;
+        let f = [BroadcastFunction::Rules, BroadcastFunction::Counting, BroadcastFunction::TwoStates][i / 2];
+        Some((f, i % 2 == 1))
+    }
+
+    /// The `function = ...` name of the function with or without its report.
+    pub fn name(self, report: bool) -> &'static str {
+        FUNCTION_NAMES[self as usize * 2 + usize::from(report)]
+    }
+
+    /// Whether the function keeps keyed state (it needs a keyed first input).
+    pub fn keeps_keyed_state(self) -> bool {
+        self == BroadcastFunction::Counting
+    }
+}
+
+/// The prefix of a broadcast key that writes the second broadcast state (`limits`).
+pub const LIMIT_PREFIX: &str = "max:";
+
+/// The running operator: its states and the attempt's report flag.
 #[derive(Clone, Debug, Hash, Default)]
 pub struct BroadcastProcess {
-    /// The broadcast state (`MapState<String, Long>`): rule key -> value.
+    function: BroadcastFunction,
+    /// The broadcast state (`MapState<String, Long>` `rules`): rule key -> value.
     rules: BTreeMap<Arc<str>, i64>,
+    /// The second broadcast state (`limits`, [`BroadcastFunction::TwoStates`]).
+    limits: BTreeMap<Arc<str>, i64>,
+    /// The keyed state `seen` ([`BroadcastFunction::Counting`]): key -> records since its rule.
+    seen: BTreeMap<Arc<str>, i64>,
     /// Emit `state [..]` before the first keyed record's row.
     report: bool,
     /// The first keyed record was seen (not state: every attempt reports again).
@@ -48,9 +105,9 @@ pub struct BroadcastProcess {
 }
 
 impl BroadcastProcess {
-    /// A fresh operator with an empty broadcast state; `report`: see the module docs.
-    pub fn new(report: bool) -> Self {
-        BroadcastProcess { rules: BTreeMap::new(), report, reported: false }
+    /// A fresh operator with empty states; `report`: see the module docs.
+    pub fn new(function: BroadcastFunction, report: bool) -> Self {
+        BroadcastProcess { function, report, ..Default::default() }
     }
 
     /// The key text of a value (a `Pair`'s key, a `Str` itself, an `Int` as text).
@@ -61,18 +118,34 @@ impl BroadcastProcess {
         }
     }
 
-    /// `processBroadcastElement`: a rule updates the broadcast state; nothing is emitted.
+    /// `processBroadcastElement`: a rule updates a broadcast state (the counting function also
+    /// clears the key's count); nothing is emitted.
     pub fn process_broadcast(&mut self, rec: &Record) {
+        let key = Self::key_text(&rec.value);
+        let (state, key) = match key.strip_prefix(LIMIT_PREFIX) {
+            Some(k) if self.function == BroadcastFunction::TwoStates => (&mut self.limits, Arc::from(k)),
+            _ => (&mut self.rules, key),
+        };
         match &rec.value {
-            Value::Pair(k, m) => {
-                self.rules.insert(Arc::clone(k), *m);
+            Value::Pair(_, m) => {
+                state.insert(Arc::clone(&key), *m);
             }
-            other => *self.rules.entry(Self::key_text(other)).or_insert(0) += 1,
+            _ => {
+                *state.entry(Arc::clone(&key)).or_insert(0) += 1;
+                // Two states: a counted rule (a generated rule stream, `kN`) counts a limit too,
+                // so both states fill without `max:` pairs.
+                if self.function == BroadcastFunction::TwoStates && !rec.value.to_string().starts_with(LIMIT_PREFIX) {
+                    *self.limits.entry(Arc::clone(&key)).or_insert(0) += 1;
+                }
+            }
+        }
+        if self.function == BroadcastFunction::Counting {
+            self.seen.remove(&key);
         }
     }
 
-    /// `processElement`: the key's rule (0 without one), after the state report of the
-    /// attempt's first record when `report`.
+    /// `processElement`: the key's row (module docs), after the state report of the attempt's
+    /// first record when `report`.
     pub fn process_keyed(&mut self, rec: Record, out: &mut Vec<Record>) {
         let key = Self::key_text(&rec.value);
         let m = self.rules.get(&key).copied().unwrap_or(0);
@@ -83,47 +156,149 @@ impl BroadcastProcess {
             out.push(Record { value: self.report_value(), lineage: piece(1), timestamp: rec.timestamp });
         }
         let lineage = if self.report { piece(0) } else { rec.lineage };
-        out.push(Record { value: Value::Pair(key, m), lineage, timestamp: rec.timestamp });
-    }
-
-    /// `state [k=m, ...]`: the broadcast state in key order (the Java job sorts its entries).
-    pub fn report_value(&self) -> Value {
-        let shown: Vec<String> = self.rules.iter().map(|(k, m)| format!("{k}={m}")).collect();
-        Value::Str(format!("state [{}]", shown.join(", ")).into())
-    }
-
-    /// The broadcast state as its snapshot entries, `Pair(k, m)` in key order.
-    pub fn entries(&self) -> Vec<Value> {
-        self.rules.iter().map(|(k, m)| Value::Pair(Arc::clone(k), *m)).collect()
-    }
-
-    /// The snapshot: this subtask's copy of the broadcast state.
-    pub fn snapshot(&self) -> OperatorState {
-        OperatorState::SharedList { mode: ListMode::Broadcast, entries: self.entries() }
-    }
-
-    /// `initializeState`: the copy the restore hands this subtask (a later entry of a key wins).
-    /// Any other state restores nothing.
-    pub fn restore(&mut self, state: &OperatorState) {
-        if let OperatorState::SharedList { mode: ListMode::Broadcast, entries } = state {
-            self.rules.clear();
-            for e in entries {
-                if let Value::Pair(k, m) = e {
-                    self.rules.insert(Arc::clone(k), *m);
-                }
+        let value = match self.function {
+            BroadcastFunction::Rules => Value::Pair(key, m),
+            BroadcastFunction::Counting => {
+                let n = self.seen.entry(Arc::clone(&key)).or_insert(0);
+                *n += 1;
+                Value::Str(format!("({key},{m},{n})").into())
             }
+            BroadcastFunction::TwoStates => {
+                let x = self.limits.get(&key).copied().unwrap_or(0);
+                Value::Str(format!("({key},{m},{x})").into())
+            }
+        };
+        out.push(Record { value, lineage, timestamp: rec.timestamp });
+    }
+
+    /// `state [k=m, ...]` (two states: `state rules [..] limits [..]`), in key order (the Java
+    /// job sorts its entries).
+    pub fn report_value(&self) -> Value {
+        let shown = |m: &BTreeMap<Arc<str>, i64>| {
+            let v: Vec<String> = m.iter().map(|(k, m)| format!("{k}={m}")).collect();
+            format!("[{}]", v.join(", "))
+        };
+        let text = match self.function {
+            BroadcastFunction::TwoStates => {
+                format!("state rules {} limits {}", shown(&self.rules), shown(&self.limits))
+            }
+            _ => format!("state {}", shown(&self.rules)),
+        };
+        Value::Str(text.into())
+    }
+
+    /// The broadcast state `rules` as its snapshot entries, `Pair(k, m)` in key order.
+    pub fn entries(&self) -> Vec<Value> {
+        Self::map_entries(&self.rules)
+    }
+
+    fn map_entries(m: &BTreeMap<Arc<str>, i64>) -> Vec<Value> {
+        m.iter().map(|(k, m)| Value::Pair(Arc::clone(k), *m)).collect()
+    }
+
+    /// The snapshot: this subtask's copy of the broadcast state(s), and its keyed state.
+    pub fn snapshot(&self) -> OperatorState {
+        let shared = |m| OperatorState::SharedList { mode: ListMode::Broadcast, entries: Self::map_entries(m) };
+        match self.function {
+            BroadcastFunction::Rules => shared(&self.rules),
+            BroadcastFunction::Counting => {
+                let keyed = self.seen.iter().map(|(k, n)| (Value::Str(Arc::clone(k)), Value::Int(*n))).collect();
+                OperatorState::Composite(vec![shared(&self.rules), OperatorState::Keyed(keyed)])
+            }
+            BroadcastFunction::TwoStates => OperatorState::Composite(vec![shared(&self.rules), shared(&self.limits)]),
         }
     }
 
-    /// The broadcast state's invariants: a snapshot's entries are distinct keys in key order,
-    /// and a restore of them gives the same state back.
+    /// Every state of the operator as entries, in snapshot order ([`state_parts`] of its snapshot).
+    pub fn parts(&self) -> Vec<Vec<Value>> {
+        state_parts(&self.snapshot())
+    }
+
+    fn restore_map(m: &mut BTreeMap<Arc<str>, i64>, state: &OperatorState) {
+        m.clear();
+        match state {
+            OperatorState::SharedList { mode: ListMode::Broadcast, entries } => {
+                for e in entries {
+                    if let Value::Pair(k, v) = e {
+                        m.insert(Arc::clone(k), *v);
+                    }
+                }
+            }
+            OperatorState::Keyed(keyed) => {
+                for (k, v) in keyed {
+                    if let (Value::Str(k), Value::Int(n)) = (k, v) {
+                        m.insert(Arc::clone(k), *n);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `initializeState`: the states the restore hands this subtask (a later entry of a key
+    /// wins). A state of another shape restores nothing.
+    pub fn restore(&mut self, state: &OperatorState) {
+        match (self.function, state) {
+            (BroadcastFunction::Rules, OperatorState::SharedList { mode: ListMode::Broadcast, .. }) => {
+                Self::restore_map(&mut self.rules, state)
+            }
+            (BroadcastFunction::Counting, OperatorState::Composite(parts)) if parts.len() == 2 => {
+                Self::restore_map(&mut self.rules, &parts[0]);
+                Self::restore_map(&mut self.seen, &parts[1]);
+            }
+            (BroadcastFunction::TwoStates, OperatorState::Composite(parts)) if parts.len() == 2 => {
+                Self::restore_map(&mut self.rules, &parts[0]);
+                Self::restore_map(&mut self.limits, &parts[1]);
+            }
+            _ => {}
+        }
+    }
+
+    /// The planted `broadcast-keyed-state-not-restored`: the keyed state starts empty after a
+    /// restore (the broadcast state is restored).
+    pub fn plant_drop_keyed(&mut self) {
+        self.seen.clear();
+    }
+
+    /// The operator's invariants: a snapshot's entries are distinct keys in key order, a
+    /// restore of them gives the same states back, and only the functions that have them hold
+    /// a second broadcast state or keyed state.
     pub fn invariants(&self) {
-        let entries = self.entries();
-        assert!(entries.windows(2).all(|w| key_of(&w[0]) < key_of(&w[1])), "broadcast state entries in key order");
-        let mut again = BroadcastProcess::new(self.report);
+        for part in [&self.rules, &self.limits] {
+            let entries = Self::map_entries(part);
+            assert!(entries.windows(2).all(|w| key_of(&w[0]) < key_of(&w[1])), "broadcast state entries in key order");
+        }
+        let mut again = BroadcastProcess::new(self.function, self.report);
         again.restore(&self.snapshot());
-        assert_eq!(again.rules, self.rules, "a restored snapshot is the state");
+        assert_eq!(
+            (&again.rules, &again.limits, &again.seen),
+            (&self.rules, &self.limits, &self.seen),
+            "a restored snapshot is the state"
+        );
         assert!(self.report || !self.reported, "only a reporting operator reports");
+        assert!(self.function == BroadcastFunction::TwoStates || self.limits.is_empty(), "limits only with two states");
+        assert!(
+            self.function == BroadcastFunction::Counting || self.seen.is_empty(),
+            "keyed counts only when counting"
+        );
+    }
+}
+
+/// A broadcast process's states as entry lists, in snapshot order, for the checkers' restore
+/// records: a broadcast list its entries; keyed state its `(key, value)`s as `Pair`s (an
+/// integer value) or `key=value` texts; a composite each of its parts. Other states: none.
+pub fn state_parts(st: &OperatorState) -> Vec<Vec<Value>> {
+    match st {
+        OperatorState::SharedList { entries, .. } => vec![entries.clone()],
+        OperatorState::Keyed(m) => vec![m
+            .iter()
+            .map(|(k, v)| match (k, v) {
+                (Value::Str(k), Value::Int(n)) => Value::Pair(Arc::clone(k), *n),
+                _ => Value::Str(format!("{k}={v}").into()),
+            })
+            .collect()],
+        OperatorState::Composite(parts) => parts.iter().flat_map(state_parts).collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -143,7 +318,7 @@ mod tests {
     /// state; a restored copy reports again at its first word.
     #[test]
     fn rules_then_words_report_and_restore() {
-        let mut op = BroadcastProcess::new(true);
+        let mut op = BroadcastProcess::new(BroadcastFunction::Rules, true);
         op.process_broadcast(&rec(Value::Pair("a".into(), 2), 0));
         op.process_broadcast(&rec(Value::Pair("b".into(), 3), 1));
         let mut out = Vec::new();
@@ -154,7 +329,7 @@ mod tests {
         let snap = op.snapshot();
         let OperatorState::SharedList { mode: ListMode::Broadcast, entries } = &snap else { panic!("{snap:?}") };
         assert_eq!(entries, &[Value::Pair("a".into(), 2), Value::Pair("b".into(), 3)]);
-        let mut restored = BroadcastProcess::new(true);
+        let mut restored = BroadcastProcess::new(BroadcastFunction::Rules, true);
         restored.restore(&snap);
         restored.process_broadcast(&rec(Value::Pair("a".into(), 5), 4));
         out.clear();
@@ -166,7 +341,10 @@ mod tests {
     /// counts rules for its key, so two interleavings of the same rules agree.
     #[test]
     fn counted_rules_commute_and_rows_keep_their_lineage() {
-        let (mut x, mut y) = (BroadcastProcess::new(false), BroadcastProcess::new(false));
+        let (mut x, mut y) = (
+            BroadcastProcess::new(BroadcastFunction::Rules, false),
+            BroadcastProcess::new(BroadcastFunction::Rules, false),
+        );
         let rules = [Value::str("k1"), Value::str("k2"), Value::str("k1")];
         for (i, r) in rules.iter().enumerate() {
             x.process_broadcast(&rec(r.clone(), i as u64));
@@ -180,5 +358,73 @@ mod tests {
         assert_eq!(out[0].value, Value::Pair("k1".into(), 2));
         assert_eq!(out[0].lineage, Lineage { input_seq: 7, sub: 3 });
         assert_eq!(out.len(), 1, "no report");
+    }
+
+    /// The keyed-state job's first subtask (RealFlinkBroadcast39 `broadcast-keyed-state-failure`):
+    /// a word counts per key, a rule for the key clears its count; the snapshot is the rules
+    /// then the counts, and a restore gives both back.
+    #[test]
+    fn counting_keeps_keyed_counts_and_rules_clear_them() {
+        let mut op = BroadcastProcess::new(BroadcastFunction::Counting, true);
+        op.process_broadcast(&rec(Value::Pair("a".into(), 2), 0));
+        let mut out = Vec::new();
+        for (i, w) in ["a", "a", "b"].iter().enumerate() {
+            op.process_keyed(rec(Value::str(w), 1 + i as u64), &mut out);
+        }
+        op.process_broadcast(&rec(Value::Pair("a".into(), 4), 4));
+        op.process_keyed(rec(Value::str("a"), 5), &mut out);
+        assert_eq!(rows(&out), ["state [a=2]#1", "(a,2,1)#0", "(a,2,2)#0", "(b,0,1)#0", "(a,4,1)#0"]);
+        op.invariants();
+        let snap = op.snapshot();
+        let OperatorState::Composite(parts) = &snap else { panic!("{snap:?}") };
+        assert_eq!(
+            parts[1],
+            OperatorState::Keyed([(Value::str("a"), Value::Int(1)), (Value::str("b"), Value::Int(1))].into())
+        );
+        assert_eq!(
+            state_parts(&snap),
+            vec![vec![Value::Pair("a".into(), 4)], vec![Value::Pair("a".into(), 1), Value::Pair("b".into(), 1)]]
+        );
+        let mut restored = BroadcastProcess::new(BroadcastFunction::Counting, true);
+        restored.restore(&snap);
+        out.clear();
+        restored.process_keyed(rec(Value::str("b"), 6), &mut out);
+        assert_eq!(rows(&out), ["state [a=4]#1", "(b,0,2)#0"]);
+        restored.plant_drop_keyed();
+        assert_eq!(restored.parts()[1], Vec::<Value>::new(), "the plant drops the counts only");
+        assert_eq!(restored.parts()[0], vec![Value::Pair("a".into(), 4)]);
+    }
+
+    /// Two broadcast states: `max:k` writes the limits, the rest the rules; each is its own
+    /// part of the snapshot.
+    #[test]
+    fn two_states_are_written_and_snapshotted_apart() {
+        let mut op = BroadcastProcess::new(BroadcastFunction::TwoStates, true);
+        op.process_broadcast(&rec(Value::Pair("a".into(), 2), 0));
+        op.process_broadcast(&rec(Value::Pair("max:a".into(), 9), 1));
+        let mut out = Vec::new();
+        op.process_keyed(rec(Value::str("a"), 2), &mut out);
+        op.process_keyed(rec(Value::str("b"), 3), &mut out);
+        assert_eq!(rows(&out), ["state rules [a=2] limits [a=9]#1", "(a,2,9)#0", "(b,0,0)#0"]);
+        op.invariants();
+        assert_eq!(op.parts(), vec![vec![Value::Pair("a".into(), 2)], vec![Value::Pair("a".into(), 9)]]);
+        // A counted rule counts in both states.
+        op.process_broadcast(&rec(Value::str("b"), 4));
+        assert_eq!(op.parts()[1], vec![Value::Pair("a".into(), 9), Value::Pair("b".into(), 1)]);
+        // The one-state function keeps `max:a` as a rule key.
+        let mut one = BroadcastProcess::new(BroadcastFunction::Rules, false);
+        one.process_broadcast(&rec(Value::Pair("max:a".into(), 9), 1));
+        assert_eq!(one.parts(), vec![vec![Value::Pair("max:a".into(), 9)]]);
+    }
+
+    #[test]
+    fn function_names_round_trip() {
+        for name in FUNCTION_NAMES {
+            let (f, report) = BroadcastFunction::parse(name).expect(name);
+            assert_eq!(f.name(report), name);
+        }
+        assert_eq!(BroadcastFunction::parse("rules_count"), Some((BroadcastFunction::Counting, false)));
+        assert_eq!(BroadcastFunction::parse("count"), None);
+        assert!(BroadcastFunction::Counting.keeps_keyed_state() && !BroadcastFunction::TwoStates.keeps_keyed_state());
     }
 }

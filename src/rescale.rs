@@ -347,6 +347,7 @@ fn kind_name(st: &OperatorState) -> &'static str {
         OperatorState::SharedList { mode: ListMode::Broadcast, .. } => "broadcast state",
         OperatorState::SharedList { .. } => "union list",
         OperatorState::Join(_) => "join",
+        OperatorState::Composite(_) => "composite",
     }
 }
 
@@ -469,10 +470,6 @@ pub fn assign(
             return Err(RescaleError::MixedStateKinds { uid: op.uid.clone(), first: kind, other });
         }
         let new_states: Vec<OperatorState> = match first {
-            OperatorState::Keyed(_)
-            | OperatorState::Window(_)
-            | OperatorState::EventWindow(_)
-            | OperatorState::Join(_) => rescale_keyed(&op.uid, &states, &old_op.vertex, &vertex)?,
             OperatorState::SourceOffsets(_) => {
                 let (st, owned) = rescale_source(op, &states, new_p, profile)?;
                 for (i, set) in owned.into_iter().enumerate() {
@@ -480,10 +477,25 @@ pub fn assign(
                 }
                 st
             }
-            OperatorState::TwoPhaseCommit { .. } | OperatorState::List(_) => rescale_two_phase_commit(&states, new_p),
-            OperatorState::UserList(_) => split_user_list(&states, new_p),
-            OperatorState::SharedList { mode, .. } => rescale_shared(&states, *mode, new_p),
-            OperatorState::None => unreachable!("found a stateful entry"),
+            OperatorState::Composite(parts) => {
+                // Each part on its own, as an operator's only state (session 39).
+                let mut per_new: Vec<Vec<OperatorState>> = vec![Vec::with_capacity(parts.len()); new_p as usize];
+                for c in 0..parts.len() {
+                    let part: Vec<&OperatorState> = states
+                        .iter()
+                        .map(|s| match s {
+                            OperatorState::Composite(v) => v.get(c).unwrap_or(&OperatorState::None),
+                            _ => &OperatorState::None,
+                        })
+                        .collect();
+                    let assigned = rescale_part(&op.uid, &part, &old_op.vertex, &vertex)?;
+                    for (i, st) in assigned.into_iter().enumerate() {
+                        per_new[i].push(st);
+                    }
+                }
+                per_new.into_iter().map(OperatorState::Composite).collect()
+            }
+            _ => rescale_part(&op.uid, &states, &old_op.vertex, &vertex)?,
         };
         for (i, st) in new_states.into_iter().enumerate() {
             let (task, index) = op.slots[i];
@@ -522,6 +534,35 @@ fn join_entries(st: &crate::join::JoinState) -> BTreeMap<Value, String> {
         by_key.entry(t.key.clone()).or_default().push_str(&format!("timer {t:?};"));
     }
     by_key
+}
+
+/// One state of an operator (not a source's offsets) assigned to the new subtasks by its kind:
+/// keyed by key group, 2PC and list states by their mode. All `None` stays `None`.
+fn rescale_part(
+    uid: &str,
+    states: &[&OperatorState],
+    old_vertex: &VertexParallelism,
+    new_vertex: &VertexParallelism,
+) -> Result<Vec<OperatorState>, RescaleError> {
+    let new_p = new_vertex.parallelism;
+    let Some(first) = states.iter().find(|s| ***s != OperatorState::None) else {
+        return Ok(vec![OperatorState::None; new_p as usize]);
+    };
+    let kind = kind_name(first);
+    if let Some(other) = states.iter().map(|s| kind_name(s)).find(|k| *k != kind) {
+        return Err(RescaleError::MixedStateKinds { uid: uid.to_string(), first: kind, other });
+    }
+    Ok(match first {
+        OperatorState::Keyed(_) | OperatorState::Window(_) | OperatorState::EventWindow(_) | OperatorState::Join(_) => {
+            rescale_keyed(uid, states, old_vertex, new_vertex)?
+        }
+        OperatorState::TwoPhaseCommit { .. } | OperatorState::List(_) => rescale_two_phase_commit(states, new_p),
+        OperatorState::UserList(_) => split_user_list(states, new_p),
+        OperatorState::SharedList { mode, .. } => rescale_shared(states, *mode, new_p),
+        OperatorState::SourceOffsets(_) | OperatorState::Composite(_) | OperatorState::None => {
+            unreachable!("sources and composites are assigned by `assign`, None filtered")
+        }
+    })
 }
 
 /// The key whose key group holds a keyed state entry: the entry's key, except the count join's
@@ -753,91 +794,120 @@ pub fn check_assignment(cp: &CompletedCheckpoint, old: &JobLayout, new: &JobLayo
         let before = old_states(cp, o).expect("checked by assign");
         let after: Vec<&OperatorState> = op.slots.iter().map(|&(t, i)| &r.checkpoint.tasks[&t].operators[i]).collect();
         let vertex = r.vertices[&op.uid];
-        // Keyed state: a multiset equality plus placement.
-        let mut old_keys: BTreeMap<Value, String> = BTreeMap::new();
-        let mut old_parts = BTreeMap::new();
-        let mut old_entries = Vec::new();
-        let (mut old_list, mut new_list) = (Vec::new(), Vec::new());
-        let (mut old_shared, mut new_shared) = (Vec::new(), Vec::new());
-        for st in &before {
-            match st {
-                OperatorState::Keyed(m) => old_keys.extend(m.iter().map(|(k, v)| (k.clone(), format!("{v:?}")))),
-                OperatorState::Window(m) => old_keys.extend(m.iter().map(|(k, v)| (k.clone(), format!("{v:?}")))),
-                OperatorState::EventWindow(w) => old_keys.extend(event_window_entries(w)),
-                OperatorState::Join(st) => old_keys.extend(join_entries(st)),
-                OperatorState::SourceOffsets(m) => old_parts.extend(m.iter().map(|(p, o)| (*p, *o))),
-                OperatorState::TwoPhaseCommit { .. } => old_entries.push((*st).clone()),
-                OperatorState::List(v) => old_entries.extend(v.iter().cloned()),
-                OperatorState::UserList(v) => old_list.extend(v.iter().cloned()),
-                OperatorState::SharedList { mode, entries } => old_shared.push((*mode, entries.clone())),
-                OperatorState::None => {}
-            }
-        }
-        let mut new_keys: BTreeMap<Value, String> = BTreeMap::new();
-        let mut new_entries = Vec::new();
-        for (i, st) in after.iter().enumerate() {
-            let entries: Vec<(&Value, String)> = match st {
-                OperatorState::Keyed(m) => m.iter().map(|(k, v)| (k, format!("{v:?}"))).collect(),
-                OperatorState::Window(m) => m.iter().map(|(k, v)| (k, format!("{v:?}"))).collect(),
-                OperatorState::EventWindow(_) | OperatorState::Join(_) => {
-                    let owned = match st {
-                        OperatorState::Join(j) => join_entries(j),
-                        OperatorState::EventWindow(w) => event_window_entries(w),
-                        _ => unreachable!(),
-                    };
-                    for k in owned.keys() {
-                        let kg = assign_to_key_group(k, vertex.max_parallelism);
-                        assert!(vertex.key_group_range(i as u32).contains(kg), "{}: window key {k} misplaced", op.uid);
-                    }
-                    new_keys.extend(owned);
-                    Vec::new()
-                }
-                _ => Vec::new(),
+        if let Some(OperatorState::Composite(parts)) = before.iter().find(|s| matches!(s, OperatorState::Composite(_)))
+        {
+            // Each part as an operator's only state (session 39).
+            let part = |v: &[&OperatorState], c: usize| -> Vec<OperatorState> {
+                v.iter()
+                    .map(|s| match s {
+                        OperatorState::Composite(p) => p.get(c).cloned().unwrap_or(OperatorState::None),
+                        _ => OperatorState::None,
+                    })
+                    .collect()
             };
-            for (k, v) in entries {
-                let kg = assign_to_key_group(&state_key(k), vertex.max_parallelism);
-                assert!(
-                    vertex.key_group_range(i as u32).contains(kg),
-                    "{}: key {k} ({kg}) restored into subtask {i}",
-                    op.uid
+            for c in 0..parts.len() {
+                let (b, a) = (part(&before, c), part(&after, c));
+                check_part(
+                    &format!("{}#{c}", op.uid),
+                    &b.iter().collect::<Vec<_>>(),
+                    &a.iter().collect::<Vec<_>>(),
+                    &vertex,
                 );
-                assert!(new_keys.insert(k.clone(), v).is_none(), "{}: key {k} restored twice", op.uid);
             }
-            match st {
-                OperatorState::TwoPhaseCommit { .. } => new_entries.push((*st).clone()),
-                OperatorState::List(v) => new_entries.extend(v.iter().cloned()),
-                OperatorState::UserList(v) => new_list.extend(v.iter().cloned()),
-                OperatorState::SharedList { mode, entries } => new_shared.push((*mode, entries.clone())),
-                _ => {}
-            }
+            continue;
         }
-        check_shared(&op.uid, &old_shared, &new_shared);
-        assert_eq!(old_list, new_list, "{}: user list state lost, duplicated or reordered", op.uid);
-        assert_eq!(old_keys, new_keys, "{}: keyed state lost or invented", op.uid);
-        assert_eq!(old_entries.len(), new_entries.len(), "{}: 2pc entries lost or duplicated", op.uid);
-        for e in &old_entries {
-            assert_eq!(
-                new_entries.iter().filter(|n| *n == e).count(),
-                1,
-                "{}: 2pc entry {e:?} not recovered once",
-                op.uid
-            );
+        check_part(&op.uid, &before, &after, &vertex);
+        check_sources(cp, o, op, r);
+    }
+}
+
+/// [`check_assignment`] for one state of an operator (keyed, 2PC and list states), `before` per
+/// old subtask, `after` per new subtask.
+fn check_part(uid: &str, before: &[&OperatorState], after: &[&OperatorState], vertex: &VertexParallelism) {
+    // Keyed state: a multiset equality plus placement.
+    let mut old_keys: BTreeMap<Value, String> = BTreeMap::new();
+    let mut old_entries = Vec::new();
+    let (mut old_list, mut new_list) = (Vec::new(), Vec::new());
+    let (mut old_shared, mut new_shared) = (Vec::new(), Vec::new());
+    for st in before {
+        match st {
+            OperatorState::Keyed(m) => old_keys.extend(m.iter().map(|(k, v)| (k.clone(), format!("{v:?}")))),
+            OperatorState::Window(m) => old_keys.extend(m.iter().map(|(k, v)| (k.clone(), format!("{v:?}")))),
+            OperatorState::EventWindow(w) => old_keys.extend(event_window_entries(w)),
+            OperatorState::Join(st) => old_keys.extend(join_entries(st)),
+            OperatorState::TwoPhaseCommit { .. } => old_entries.push((*st).clone()),
+            OperatorState::List(v) => old_entries.extend(v.iter().cloned()),
+            OperatorState::UserList(v) => old_list.extend(v.iter().cloned()),
+            OperatorState::SharedList { mode, entries } => old_shared.push((*mode, entries.clone())),
+            OperatorState::SourceOffsets(_) | OperatorState::Composite(_) | OperatorState::None => {}
         }
-        if !old_parts.is_empty() {
-            let mut readers: BTreeMap<PartitionId, u32> = BTreeMap::new();
-            for (i, &(task, index)) in op.slots.iter().enumerate() {
-                let owned = r.source_partitions.get(&task).cloned().unwrap_or_default();
-                let OperatorState::SourceOffsets(m) = &r.checkpoint.tasks[&task].operators[index] else {
-                    panic!("{}: source subtask {i} restores no offsets", op.uid)
+    }
+    let mut new_keys: BTreeMap<Value, String> = BTreeMap::new();
+    let mut new_entries = Vec::new();
+    for (i, st) in after.iter().enumerate() {
+        let entries: Vec<(&Value, String)> = match st {
+            OperatorState::Keyed(m) => m.iter().map(|(k, v)| (k, format!("{v:?}"))).collect(),
+            OperatorState::Window(m) => m.iter().map(|(k, v)| (k, format!("{v:?}"))).collect(),
+            OperatorState::EventWindow(_) | OperatorState::Join(_) => {
+                let owned = match st {
+                    OperatorState::Join(j) => join_entries(j),
+                    OperatorState::EventWindow(w) => event_window_entries(w),
+                    _ => unreachable!(),
                 };
-                for p in owned {
-                    assert_eq!(m.get(&p), old_parts.get(&p), "{}: {p} not at its restored offset", op.uid);
-                    *readers.entry(p).or_default() += 1;
+                for k in owned.keys() {
+                    let kg = assign_to_key_group(k, vertex.max_parallelism);
+                    assert!(vertex.key_group_range(i as u32).contains(kg), "{}: window key {k} misplaced", uid);
                 }
+                new_keys.extend(owned);
+                Vec::new()
             }
-            for p in old_parts.keys() {
-                assert_eq!(readers.get(p), Some(&1), "{}: {p} read by {:?} subtasks", op.uid, readers.get(p));
+            _ => Vec::new(),
+        };
+        for (k, v) in entries {
+            let kg = assign_to_key_group(&state_key(k), vertex.max_parallelism);
+            assert!(vertex.key_group_range(i as u32).contains(kg), "{}: key {k} ({kg}) restored into subtask {i}", uid);
+            assert!(new_keys.insert(k.clone(), v).is_none(), "{}: key {k} restored twice", uid);
+        }
+        match st {
+            OperatorState::TwoPhaseCommit { .. } => new_entries.push((*st).clone()),
+            OperatorState::List(v) => new_entries.extend(v.iter().cloned()),
+            OperatorState::UserList(v) => new_list.extend(v.iter().cloned()),
+            OperatorState::SharedList { mode, entries } => new_shared.push((*mode, entries.clone())),
+            _ => {}
+        }
+    }
+    check_shared(uid, &old_shared, &new_shared);
+    assert_eq!(old_list, new_list, "{}: user list state lost, duplicated or reordered", uid);
+    assert_eq!(old_keys, new_keys, "{}: keyed state lost or invented", uid);
+    assert_eq!(old_entries.len(), new_entries.len(), "{}: 2pc entries lost or duplicated", uid);
+    for e in &old_entries {
+        assert_eq!(new_entries.iter().filter(|n| *n == e).count(), 1, "{}: 2pc entry {e:?} not recovered once", uid);
+    }
+}
+
+/// [`check_assignment`] for a source's offsets: every restored partition is read by exactly one
+/// new subtask, at its restored offset.
+fn check_sources(cp: &CompletedCheckpoint, o: &OperatorLayout, op: &OperatorLayout, r: &Rescaled) {
+    let mut old_parts = BTreeMap::new();
+    for st in old_states(cp, o).expect("checked by assign") {
+        if let OperatorState::SourceOffsets(m) = st {
+            old_parts.extend(m.iter().map(|(p, o)| (*p, *o)));
+        }
+    }
+    if !old_parts.is_empty() {
+        let mut readers: BTreeMap<PartitionId, u32> = BTreeMap::new();
+        for (i, &(task, index)) in op.slots.iter().enumerate() {
+            let owned = r.source_partitions.get(&task).cloned().unwrap_or_default();
+            let OperatorState::SourceOffsets(m) = &r.checkpoint.tasks[&task].operators[index] else {
+                panic!("{}: source subtask {i} restores no offsets", op.uid)
+            };
+            for p in owned {
+                assert_eq!(m.get(&p), old_parts.get(&p), "{}: {p} not at its restored offset", op.uid);
+                *readers.entry(p).or_default() += 1;
             }
+        }
+        for p in old_parts.keys() {
+            assert_eq!(readers.get(p), Some(&1), "{}: {p} read by {:?} subtasks", op.uid, readers.get(p));
         }
     }
 }

@@ -570,3 +570,57 @@ fn a_fully_finished_operator_stays_finished_through_a_rescale() {
     let r = assign(&part, &old, &new, Profile::Flink23).expect("a partly finished, stateless operator rescales");
     assert!(r.checkpoint.tasks.values().all(|s| !s.finished && !s.from_finished_task), "partly finished: runs again");
 }
+
+/// Session 39: a composite state (a broadcast process's broadcast states and keyed counts)
+/// rescales part by part through `assign` (2 -> 3): each broadcast part goes `i % p_old`, the
+/// keyed part by key group, and `check_assignment` refuses a keyed entry on the wrong subtask.
+#[test]
+fn composite_state_rescales_each_part_on_its_own() {
+    let sh = |v: &[i64]| OperatorState::SharedList {
+        mode: ListMode::Broadcast,
+        entries: v.iter().map(|i| Value::Pair("r".into(), *i)).collect(),
+    };
+    let keys: Vec<Value> = (0..20).map(|n| Value::str(&format!("w{n}"))).collect();
+    let mut counts = vec![BTreeMap::new(), BTreeMap::new()];
+    for (n, key) in keys.iter().enumerate() {
+        counts[owner(key, 2)].insert(key.clone(), Value::Int(n as i64));
+    }
+    let old_states: Vec<OperatorState> = (0..2)
+        .map(|i| {
+            OperatorState::Composite(vec![sh(&[i]), sh(&[10 + i]), OperatorState::Keyed(counts[i as usize].clone())])
+        })
+        .collect();
+    let cp = checkpoint_with(0, old_states);
+    let (old, new) = (single_layout("bp", 0, vertex(2)), single_layout("bp", 10, vertex(3)));
+    let r = assign(&cp, &old, &new, Profile::Flink23).expect("a composite state rescales");
+    let mut restored = BTreeSet::new();
+    for i in 0..3u32 {
+        let OperatorState::Composite(parts) = &r.checkpoint.tasks[&TaskId(10 + i)].operators[1] else {
+            panic!("subtask {i}: a composite state")
+        };
+        let old_i = i64::from(i % 2);
+        assert_eq!((&parts[0], &parts[1]), (&sh(&[old_i]), &sh(&[10 + old_i])), "subtask {i}: copies of i % 2");
+        let OperatorState::Keyed(m) = &parts[2] else { panic!("keyed part") };
+        for k in m.keys() {
+            assert_eq!(owner(k, 3), i as usize, "{k} restored into subtask {i}");
+            assert!(restored.insert(k.clone()), "{k} twice");
+        }
+    }
+    assert_eq!(restored.len(), keys.len(), "every count restored");
+    // A keyed entry on the wrong subtask is refused by the assignment check.
+    let mut bad = r.clone();
+    let key = keys.iter().find(|k| owner(k, 3) == 0).expect("a key of subtask 0").clone();
+    for (t, to) in [(TaskId(10), false), (TaskId(11), true)] {
+        let OperatorState::Composite(parts) = &mut bad.checkpoint.tasks.get_mut(&t).expect("task").operators[1] else {
+            panic!()
+        };
+        let OperatorState::Keyed(m) = &mut parts[2] else { panic!() };
+        if to {
+            m.insert(key.clone(), Value::Int(0));
+        } else {
+            m.remove(&key);
+        }
+    }
+    let caught = std::panic::catch_unwind(|| check_assignment(&cp, &old, &new, &bad));
+    assert!(caught.is_err(), "a misplaced keyed entry of a composite state is refused");
+}

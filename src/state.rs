@@ -63,6 +63,11 @@ pub enum OperatorState {
     /// An event-time join (`join.rs`): buffered elements of both sides and cleanup / window
     /// timers, keyed state (Flink's `MapState` buffers and the timer service); never the watermark.
     Join(crate::join::JoinState),
+    /// Session 39: an operator with several states, each snapshotted and redistributed on its
+    /// own kind's terms (a broadcast process's broadcast states and its keyed state,
+    /// `broadcast_process.rs`): a rescale assigns each part as if it were an operator's only
+    /// state ([`crate::rescale::assign`]). Never nested, never empty.
+    Composite(Vec<OperatorState>),
 }
 
 impl OperatorState {
@@ -82,6 +87,7 @@ impl OperatorState {
                 entries.iter().map(Value::size_bytes).sum()
             }
             OperatorState::Join(st) => st.size_bytes(),
+            OperatorState::Composite(parts) => parts.iter().map(OperatorState::size_bytes).sum(),
         }
     }
 }

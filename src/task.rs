@@ -123,9 +123,10 @@ pub struct Task {
     /// What each chained user operator with list state held right after its restore: (chain
     /// index, entries).
     restored_lists: Vec<(usize, Vec<Value>)>,
-    /// What a keyed broadcast-process head held right after its restore (session 38): its
-    /// broadcast state's entries (`broadcast_process.rs`). None without a restore or another head.
-    restored_head_list: Option<Vec<Value>>,
+    /// What a broadcast-process head held right after its restore (session 38): each of its
+    /// states' entries in snapshot order (`broadcast_process::state_parts`; session 39: several
+    /// broadcast states, keyed state). None without a restore or another head.
+    restored_head_lists: Option<Vec<Vec<Value>>>,
     /// Scratch buffers reused for every record (no per-record allocation on the hot path).
     scratch_a: Vec<Record>,
     scratch_b: Vec<Record>,
@@ -308,10 +309,11 @@ impl Task {
         &self.restored_lists
     }
 
-    /// What a keyed broadcast-process head (slot 0 of the snapshot) held right after this
-    /// attempt restored it, before any replayed in-flight record. None without a restore.
-    pub fn restored_head_list(&self) -> Option<&[Value]> {
-        self.restored_head_list.as_deref()
+    /// What a broadcast-process head (slot 0 of the snapshot) held right after this attempt
+    /// restored it, before any replayed in-flight record: each state's entries, in snapshot
+    /// order (`broadcast_process::state_parts`). None without a restore.
+    pub fn restored_head_lists(&self) -> Option<&[Vec<Value>]> {
+        self.restored_head_lists.as_deref()
     }
 
     /// Whether it failed (user code threw; it produces nothing more).

@@ -60,8 +60,8 @@ impl Task {
             chain.iter_mut().for_each(|op| op.operator.plant_once_flag_per_attempt());
         }
         let restored_lists = restored_lists(&chain, own_state);
-        let restored_head_list =
-            own_state.and(multi.as_ref()).and_then(|m| m.operator.broadcast_process()).map(|b| b.entries());
+        let restored_head_lists =
+            own_state.and(multi.as_ref()).and_then(|m| m.operator.broadcast_process()).map(|b| b.parts());
         let tail = build_tail(&spec, chain.len(), own_state, dormant);
         let processing = chain.iter().any(|op| {
             op.operator.event_window().is_some_and(|w| w.spec().time == crate::window::WindowTime::Processing)
@@ -86,7 +86,7 @@ impl Task {
             output_timer: Default::default(),
             failed: false,
             restored_lists,
-            restored_head_list,
+            restored_head_lists,
             scratch_a: Vec::with_capacity(16),
             scratch_b: Vec::with_capacity(16),
             outputs: VecDeque::new(),
@@ -198,6 +198,10 @@ fn build_multi_input(spec: &TaskSpec, own: Option<&TaskSnapshot>) -> Option<Mult
         && matches!(gates.operator, crate::two_input::InputOperatorSpec::BroadcastProcess { .. });
     if let Some(st) = own.and_then(|snap| snap.operators.first()).filter(|_| !planted) {
         operator.restore(st);
+        // The planted `broadcast-keyed-state-not-restored`: the keyed side's state starts empty.
+        if spec.variant == Variant::BroadcastKeyedStateNotRestored {
+            operator.broadcast_process_mut().into_iter().for_each(|b| b.plant_drop_keyed());
+        }
     }
     if gates.record_join {
         operator.record_join_judgments();

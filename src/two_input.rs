@@ -39,8 +39,12 @@ pub enum InputOperatorSpec {
     /// input 1 a broadcast stream writing the broadcast state; `report`: the first record's
     /// state report.
     BroadcastProcess {
-        /// `function = "rules_report"`.
+        /// `function = "..._report"`.
         report: bool,
+        /// Session 39: the user function (one broadcast state, a keyed count beside it, or
+        /// two broadcast states).
+        #[serde(default)]
+        function: crate::broadcast_process::BroadcastFunction,
     },
 }
 
@@ -156,8 +160,8 @@ impl InputOperator {
             _ => None,
         };
         let broadcast = match &spec {
-            InputOperatorSpec::BroadcastProcess { report } => {
-                Some(crate::broadcast_process::BroadcastProcess::new(*report))
+            InputOperatorSpec::BroadcastProcess { report, function } => {
+                Some(crate::broadcast_process::BroadcastProcess::new(*function, *report))
             }
             _ => None,
         };
@@ -333,6 +337,11 @@ impl InputOperator {
     /// The keyed broadcast process's broadcast state, if this is one.
     pub fn broadcast_process(&self) -> Option<&crate::broadcast_process::BroadcastProcess> {
         self.broadcast.as_ref()
+    }
+
+    /// The broadcast process, mutable (a planted bug's restore).
+    pub fn broadcast_process_mut(&mut self) -> Option<&mut crate::broadcast_process::BroadcastProcess> {
+        self.broadcast.as_mut()
     }
 
     /// The head's invariants (a broadcast process's state; the others keep theirs by construction).

@@ -703,11 +703,24 @@ pub enum Variant {
     /// (`late-join-window-lost`) and by `windows` on the window's own two-phase-commit sink
     /// (`late-window-lost`).
     SideWindowStateNotRestored,
+    /// Session 39: a broadcast process with keyed state beside its broadcast state
+    /// (`function = "rules_count"`, `broadcast_process.rs`) restores the broadcast state but not
+    /// the keyed state: every key's count starts over after a restart or a rescale. Flink's
+    /// `CoBroadcastWithKeyedOperator` restores both (the keyed backend from its key-group
+    /// handles, the operator backend's broadcast state from its own). Caught by the `state`
+    /// checker (`list-state-not-restored` on the head's keyed part).
+    BroadcastKeyedStateNotRestored,
+    /// Session 39: a rescale drops a broadcast process's second broadcast state (`function =
+    /// "rules_limits"`): new subtasks restore `rules` but an empty `limits`. Flink's
+    /// `RoundRobinOperatorStateRepartitioner#repartitionBroadcastState` hands every new subtask
+    /// `i` old subtask `i % p_old`'s copy of every broadcast state by name. Caught by the `state`
+    /// checker (`list_rescale.rs`, the part named `Name#1`).
+    SecondBroadcastStateDroppedOnRescale,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 113] = [
+    pub const ALL: [Variant; 115] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -821,6 +834,8 @@ impl Variant {
         Variant::SourceSplitsBySubtask,
         Variant::BroadcastStateNotRestored,
         Variant::SideWindowStateNotRestored,
+        Variant::BroadcastKeyedStateNotRestored,
+        Variant::SecondBroadcastStateDroppedOnRescale,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

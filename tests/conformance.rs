@@ -67,6 +67,9 @@ mod union_gate;
 #[path = "conformance/network_input.rs"]
 mod network_input;
 
+#[path = "conformance/broadcast_process.rs"]
+mod broadcast_process;
+
 use common::Flink;
 use std::collections::BTreeMap;
 
@@ -93,6 +96,7 @@ fn all_cases() -> Vec<(Flink, &'static str)> {
     all.extend(keyed_process::census());
     all.extend(union_gate::census());
     all.extend(network_input::census());
+    all.extend(broadcast_process::census());
     all
 }
 

@@ -47,7 +47,8 @@ struct Case {
     seeds: u64,
     /// Print sinks behind a `rebalance` whose subtask is not compared (its random start differs
     /// per run in Flink): their rows are `name:any> row` on both sides
-    /// (`RealFlinkFidelity36.PrintAnySubtask`).
+    /// (`RealFlinkFidelity36.PrintAnySubtask`); `ident:any> row` in a job resumed by new jobs
+    /// (`RealFlinkBroadcast39.PrintAny`).
     any_subtask: &'static [&'static str],
 }
 
@@ -155,6 +156,15 @@ const CASES: &[Case] = &[
     // and both firings join the late window's `(k2,4)`.
     case("late-window-into-join"),
     case("late-window-into-join-failure"),
+    // Session 39: the rest of the broadcast-process family (RealFlinkBroadcast39.java): a
+    // non-keyed BroadcastProcessFunction behind a rebalance (rows without their subtask), keyed
+    // state beside the broadcast state, two broadcast states; each across a failure and 2 -> 3 -> 1.
+    Case { any_subtask: &["Out"], ..case("broadcast-nonkeyed-failure") },
+    Case { any_subtask: &["Out"], idents: &["first", "second", "third"], ..case("broadcast-nonkeyed-2-3-1") },
+    case("broadcast-keyed-state-failure"),
+    Case { idents: &["first", "second", "third"], ..case("broadcast-keyed-state-2-3-1") },
+    case("broadcast-two-states-failure"),
+    Case { idents: &["first", "second", "third"], ..case("broadcast-two-states-2-3-1") },
 ];
 
 /// The fixture folders, one per Flink version (`scripts/real-flink.sh`); every case is compared
@@ -211,7 +221,9 @@ fn our_rows(spec: &JobSpec, run: &RunResult, case: &Case) -> Vec<String> {
             .expect("the row's print sink is in its task's chain");
         let sink = &spec.operators[op];
         if case.any_subtask.contains(&sink.name.as_str()) {
-            rows.push(format!("{}:any> {}", sink.name, row.value));
+            // A job resumed by new jobs prints `ident:any>` (RealFlinkBroadcast39.PrintAny).
+            let name = case.idents.get(job).copied().unwrap_or(sink.name.as_str());
+            rows.push(format!("{name}:any> {}", row.value));
             continue;
         }
         let mut prefix = match case.idents.get(job) {

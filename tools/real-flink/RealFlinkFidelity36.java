@@ -324,6 +324,7 @@ public class RealFlinkFidelity36 {
         RealFlinkNamedStates36.register(m);
         RealFlinkGraph37.register(m);
         RealFlinkBroadcastProcess37.register(m);
+        RealFlinkBroadcast39.register(m);
         RealFlinkGraph38.register(m);
     }
 }

@@ -184,8 +184,11 @@ fn reference_ops(spec: &JobSpec) -> Vec<RefOp> {
             }
             OpKind::Join => RefOp::Multi(Box::new(InputOperator::new(InputOperatorSpec::Join))),
             OpKind::EventJoin(j) => RefOp::Multi(Box::new(InputOperator::new(InputOperatorSpec::EventJoin(*j)))),
-            OpKind::BroadcastProcess { report } => {
-                RefOp::Multi(Box::new(InputOperator::new(InputOperatorSpec::BroadcastProcess { report: *report })))
+            OpKind::BroadcastProcess { report, function } => {
+                RefOp::Multi(Box::new(InputOperator::new(InputOperatorSpec::BroadcastProcess {
+                    report: *report,
+                    function: *function,
+                })))
             }
             _ => RefOp::Pass,
         })

@@ -21,7 +21,9 @@ pub(super) fn list_rescales(run: &RunResult, anomalies: &mut Vec<Finding>) -> us
     let mut judged = 0;
     for r in run.rescales.iter().filter(|r| r.error.is_none()) {
         for (uid, (mode, old)) in &r.lists {
-            let Some(&(p_old, p_new, _)) = r.operators.get(uid) else { continue };
+            // A broadcast process's c-th state is `uid#c` (session 39): the operator's parallelism.
+            let base = uid.split('#').next().unwrap_or(uid);
+            let Some(&(p_old, p_new, _)) = r.operators.get(base) else { continue };
             let expected = expected_lists(*mode, old, p_old, p_new);
             let mut seen = vec![false; p_new as usize];
             for l in run.restored_lists.iter().filter(|l| r.owns_attempt(l.attempt) && l.checkpoint == r.checkpoint) {

@@ -81,6 +81,11 @@ pub(super) fn keeps_keyed_state(spec: &JobSpec) -> bool {
             | OpKind::Broadcast => false,
             // Session 38: its keyed side keeps no keyed state; the broadcast state is operator
             // state, judged by the list-state rules (`restored_lists`, `list_rescale.rs`).
+            // Session 39: `rules_count` keeps a per-key count beside it, but its rows' values
+            // depend on how the two inputs interleave at each subtask (a rule clears a count), so
+            // the per-key sequences are not followed either: the count is judged as a restored
+            // part of the head's state (`Name#1[i]`, `restored_lists`) and placed by key group
+            // across a rescale (`rescale_lineage::rescale_placement`).
             OpKind::BroadcastProcess { .. } => false,
         })
 }

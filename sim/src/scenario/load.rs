@@ -112,7 +112,9 @@ pub fn scenario_kind(k: &OpKind) -> OperatorKindSpec {
         OpKind::Join => OperatorKindSpec::Join,
         OpKind::EventJoin(j) => OperatorKindSpec::EventJoin(*j),
         OpKind::Broadcast => OperatorKindSpec::Broadcast,
-        OpKind::BroadcastProcess { report } => OperatorKindSpec::BroadcastProcess { report: *report },
+        OpKind::BroadcastProcess { report, function } => {
+            OperatorKindSpec::BroadcastProcess { report: *report, function: *function }
+        }
     }
 }
 
@@ -244,7 +246,9 @@ fn op_kind(kind: &OperatorKindSpec) -> OpKind {
         OperatorKindSpec::Join => OpKind::Join,
         OperatorKindSpec::EventJoin(j) => OpKind::EventJoin(*j),
         OperatorKindSpec::Broadcast => OpKind::Broadcast,
-        OperatorKindSpec::BroadcastProcess { report } => OpKind::BroadcastProcess { report: *report },
+        OperatorKindSpec::BroadcastProcess { report, function } => {
+            OpKind::BroadcastProcess { report: *report, function: *function }
+        }
     }
 }
 

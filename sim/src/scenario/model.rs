@@ -473,8 +473,11 @@ pub enum OperatorKindSpec {
     /// (`KeyedBroadcastProcessFunction`, `ckptsim::broadcast_process`): `inputs = [key_by,
     /// broadcast]`; `function = "rules"` (default) or `"rules_report"` (`report`).
     BroadcastProcess {
-        /// `function = "rules_report"`: each attempt's first keyed record reports the state.
+        /// `function = "..._report"`: each attempt's first keyed record reports the state.
         report: bool,
+        /// Session 39: `rules` (one broadcast state), `rules_count` (a keyed count beside it),
+        /// `rules_limits` (two broadcast states).
+        function: ckptsim::broadcast_process::BroadcastFunction,
     },
 }
 

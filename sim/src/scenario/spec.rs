@@ -123,6 +123,8 @@ pub enum OpKind {
     BroadcastProcess {
         /// Each attempt's first keyed record reports the broadcast state.
         report: bool,
+        /// Session 39: the user function (`rules`, `rules_count`, `rules_limits`).
+        function: ckptsim::broadcast_process::BroadcastFunction,
     },
 }
 

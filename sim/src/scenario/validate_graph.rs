@@ -467,8 +467,9 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// A `broadcast_process`'s two inputs (session 38): the first a `key_by` (the keyed
-    /// side), the second a `broadcast` (the rules); arity is checked before.
+    /// A `broadcast_process`'s two inputs (session 38): the first the keyed side (a `key_by`;
+    /// session 39: or a non-keyed stream, Flink's `BroadcastProcessFunction`, unless the
+    /// function keeps keyed state), the second a `broadcast` (the rules); arity is checked before.
     fn broadcast_process_inputs(
         &self,
         o: &OperatorSpec,
@@ -476,14 +477,27 @@ impl Ctx<'_> {
         ops: &[OperatorSpec],
         what: &str,
     ) -> Res<()> {
-        let [keyed, rules] = resolved else { return Ok(()) };
-        let (keyed, rules) = (&ops[*keyed], &ops[*rules]);
-        if !matches!(keyed.kind, OperatorKindSpec::KeyBy) {
+        let [first, rules] = resolved else { return Ok(()) };
+        let (first, rules) = (&ops[*first], &ops[*rules]);
+        let OperatorKindSpec::BroadcastProcess { function, report } = &o.kind else { return Ok(()) };
+        if matches!(first.kind, OperatorKindSpec::Broadcast) {
             return Err(self.err(
                 what,
                 format!(
-                    "`{}` (broadcast_process) reads its keyed side (first input) from `{}` ({}): the first input must be a key_by",
-                    o.name, keyed.name, keyed.kind
+                    "`{}` (broadcast_process) reads its first input from `{}` (broadcast): the first input must be a key_by or a non-broadcast stream (a broadcast goes second)",
+                    o.name, first.name
+                ),
+            ));
+        }
+        if function.keeps_keyed_state() && !matches!(first.kind, OperatorKindSpec::KeyBy) {
+            return Err(self.err(
+                what,
+                format!(
+                    "`{}` (broadcast_process, function `{}`) keeps keyed state but reads its first input from `{}` ({}): keyed state needs a key_by first input (Flink's KeyedBroadcastProcessFunction)",
+                    o.name,
+                    function.name(*report),
+                    first.name,
+                    first.kind
                 ),
             ));
         }

@@ -440,14 +440,18 @@ impl Ctx<'_> {
             "broadcast" => OperatorKindSpec::Broadcast,
             "broadcast_process" => {
                 let names = ckptsim::broadcast_process::FUNCTION_NAMES;
-                match r.function.as_deref() {
-                    None | Some("rules") => OperatorKindSpec::BroadcastProcess { report: false },
-                    Some("rules_report") => OperatorKindSpec::BroadcastProcess { report: true },
-                    Some(f) => {
+                match r
+                    .function
+                    .as_deref()
+                    .map_or(Some((Default::default(), false)), ckptsim::broadcast_process::BroadcastFunction::parse)
+                {
+                    Some((function, report)) => OperatorKindSpec::BroadcastProcess { report, function },
+                    None => {
+                        let f = r.function.as_deref().unwrap_or_default();
                         return Err(self.err(
                             &p("function"),
                             format!("unknown broadcast_process function `{f}`; known functions: {}", list(&names)),
-                        ))
+                        ));
                     }
                 }
             }

@@ -321,7 +321,9 @@ impl Graph {
                         OpKind::Connect(a, b) => InputOperatorSpec::CoMap { first: a, second: b },
                         OpKind::Join => InputOperatorSpec::Join,
                         OpKind::EventJoin(j) => InputOperatorSpec::EventJoin(j),
-                        OpKind::BroadcastProcess { report } => InputOperatorSpec::BroadcastProcess { report },
+                        OpKind::BroadcastProcess { report, function } => {
+                            InputOperatorSpec::BroadcastProcess { report, function }
+                        }
                         _ => InputOperatorSpec::Union,
                     },
                 )

@@ -796,24 +796,29 @@ pub(crate) fn restored_lists(
 ) -> Vec<ListRestore> {
     let states = cp.tasks.get(&t.id()).map(|s| s.operators.as_slice()).unwrap_or_default();
     let mut out = Vec::new();
-    if let Some(restored) = t.restored_head_list() {
-        // A keyed broadcast-process head (session 38): its broadcast state is slot 0, and its
-        // instance is the vertex's first operator (`Name -> ...` in the vertex's name).
+    if let Some(restored) = t.restored_head_lists() {
+        // A broadcast-process head (session 38): its states are slot 0, and its instance is the
+        // vertex's first operator (`Name -> ...` in the vertex's name). Session 39: one record
+        // per state, in snapshot order: `Name[i]` the broadcast state `rules`, `Name#c[i]` the
+        // c-th state after it (a second broadcast state, or the keyed side's keyed state).
         let (vertex, subtask) = graph.task_vertex[t.id().0 as usize];
         let head = graph.vertices[vertex].name.split(" -> ").next().unwrap_or_default();
-        let stored = match states.first() {
-            Some(ckptsim::state::OperatorState::SharedList { entries, .. }) => entries.clone(),
-            _ => Vec::new(),
-        };
-        out.push(ListRestore {
-            at_ms: now,
-            task: t.id(),
-            attempt,
-            operator: format!("{head}[{subtask}]"),
-            checkpoint: cp.id,
-            stored,
-            restored: restored.to_vec(),
-        });
+        let stored = states.first().map(ckptsim::broadcast_process::state_parts).unwrap_or_default();
+        for (c, restored) in restored.iter().enumerate() {
+            let operator = match c {
+                0 => format!("{head}[{subtask}]"),
+                c => format!("{head}#{c}[{subtask}]"),
+            };
+            out.push(ListRestore {
+                at_ms: now,
+                task: t.id(),
+                attempt,
+                operator,
+                checkpoint: cp.id,
+                stored: stored.get(c).cloned().unwrap_or_default(),
+                restored: restored.clone(),
+            });
+        }
     }
     for (i, restored) in t.restored_lists() {
         // A task snapshot's slots: the head, the chained operators, the tail.

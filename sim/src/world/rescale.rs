@@ -311,12 +311,13 @@ fn note_restored(keys: &mut BTreeMap<String, BTreeMap<Value, KeyMove>>, new: &Jo
     for op in &new.operators {
         let Some(moves) = keys.get_mut(&op.uid) else { continue };
         for (i, &(task, index)) in op.slots.iter().enumerate() {
-            let held: Vec<Value> = match r.checkpoint.tasks.get(&task).and_then(|s| s.operators.get(index)) {
-                Some(OperatorState::Keyed(m)) => m.keys().cloned().collect(),
-                Some(OperatorState::Join(st)) => join_counts(st).into_keys().collect(),
-                Some(OperatorState::EventWindow(st)) => window_counts(st).into_keys().collect(),
-                _ => continue,
-            };
+            let held: Vec<Value> =
+                match r.checkpoint.tasks.get(&task).and_then(|s| s.operators.get(index)).map(keyed_part) {
+                    Some(OperatorState::Keyed(m)) => m.keys().cloned().collect(),
+                    Some(OperatorState::Join(st)) => join_counts(st).into_keys().collect(),
+                    Some(OperatorState::EventWindow(st)) => window_counts(st).into_keys().collect(),
+                    _ => continue,
+                };
             for k in held {
                 if let Some(m) = moves.get_mut(&k) {
                     m.restored_subtask = Some(i as u32);
@@ -342,18 +343,20 @@ fn key_moves(
         }
         let mut keys = BTreeMap::new();
         for (j, &(task, index)) in op.slots.iter().enumerate() {
-            let held: Vec<(Value, Value, KeyedKind)> = match cp.tasks.get(&task).and_then(|s| s.operators.get(index)) {
-                Some(OperatorState::Keyed(m)) => {
-                    m.iter().map(|(k, v)| (k.clone(), v.clone(), KeyedKind::Aggregate)).collect()
-                }
-                Some(OperatorState::Join(st)) => {
-                    join_counts(st).into_iter().map(|(k, n)| (k, Value::Int(n as i64), KeyedKind::Join)).collect()
-                }
-                Some(OperatorState::EventWindow(st)) => {
-                    window_counts(st).into_iter().map(|(k, n)| (k, Value::Int(n as i64), KeyedKind::Window)).collect()
-                }
-                _ => continue,
-            };
+            let held: Vec<(Value, Value, KeyedKind)> =
+                match cp.tasks.get(&task).and_then(|s| s.operators.get(index)).map(keyed_part) {
+                    Some(OperatorState::Keyed(m)) => {
+                        m.iter().map(|(k, v)| (k.clone(), v.clone(), KeyedKind::Aggregate)).collect()
+                    }
+                    Some(OperatorState::Join(st)) => {
+                        join_counts(st).into_iter().map(|(k, n)| (k, Value::Int(n as i64), KeyedKind::Join)).collect()
+                    }
+                    Some(OperatorState::EventWindow(st)) => window_counts(st)
+                        .into_iter()
+                        .map(|(k, n)| (k, Value::Int(n as i64), KeyedKind::Window))
+                        .collect(),
+                    _ => continue,
+                };
             for (k, value, kind) in held {
                 let kg = ckptsim::key_group::assign_to_key_group(&k, vertex.max_parallelism);
                 let new_subtask = ckptsim::key_group::compute_operator_index_for_key_group(
@@ -372,10 +375,53 @@ fn key_moves(
     out
 }
 
+/// A composite state's keyed part (a broadcast process's keyed side, session 39), else the state.
+fn keyed_part(st: &OperatorState) -> &OperatorState {
+    match st {
+        OperatorState::Composite(parts) => {
+            parts.iter().find(|p| matches!(p, OperatorState::Keyed(_))).unwrap_or(&OperatorState::None)
+        }
+        other => other,
+    }
+}
+
 /// Per operator of `old` with user list state, its mode and every old subtask's entries in `cp`.
+/// A composite state's list parts (a broadcast process's broadcast states, session 39) are
+/// named `uid` (part 0) and `uid#c` (part c), as the world's restore records name them.
 fn list_moves(cp: &CompletedCheckpoint, old: &JobLayout) -> BTreeMap<String, (ListMode, Vec<Vec<Value>>)> {
     let mut out = BTreeMap::new();
     for op in &old.operators {
+        let state = |&(task, index): &(TaskId, usize)| cp.tasks.get(&task).and_then(|s| s.operators.get(index));
+        let parts = op
+            .slots
+            .iter()
+            .filter_map(|slot| match state(slot) {
+                Some(OperatorState::Composite(parts)) => Some(parts.len()),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0);
+        for c in 0..parts {
+            let mut mode = None;
+            let lists: Vec<Vec<Value>> = op
+                .slots
+                .iter()
+                .map(|slot| match state(slot) {
+                    Some(OperatorState::Composite(p)) => match p.get(c) {
+                        Some(OperatorState::SharedList { mode: m, entries }) => {
+                            mode = Some(*m);
+                            entries.clone()
+                        }
+                        _ => Vec::new(),
+                    },
+                    _ => Vec::new(),
+                })
+                .collect();
+            if let Some(m) = mode {
+                let name = if c == 0 { op.uid.clone() } else { format!("{}#{c}", op.uid) };
+                out.insert(name, (m, lists));
+            }
+        }
         let mut mode = None;
         let lists: Vec<Vec<Value>> = op
             .slots
@@ -574,6 +620,47 @@ fn plant_lists_by_subtask(
     }
 }
 
+/// The planted `second-broadcast-state-dropped-on-rescale` (session 39): every new subtask of
+/// an operator whose parallelism changed gets an empty copy of each broadcast state after the
+/// first in a composite state (a broadcast process's `limits`); Flink hands every new subtask a
+/// copy of every broadcast state by name.
+fn plant_second_broadcast_dropped(old: &JobLayout, new: &JobLayout, r: &mut Rescaled) {
+    for op in &new.operators {
+        if !old.operators.iter().any(|o| o.uid == op.uid && o.slots.len() != op.slots.len()) {
+            continue;
+        }
+        for &(task, index) in &op.slots {
+            let st = &mut r.checkpoint.tasks.get_mut(&task).expect("new layout task").operators[index];
+            let OperatorState::Composite(parts) = st else { continue };
+            for part in parts.iter_mut().skip(1) {
+                if let OperatorState::SharedList { entries, .. } = part {
+                    entries.clear();
+                }
+            }
+        }
+    }
+}
+
+/// The planted bugs of the state hand-off, in this order (`spec.variant`; the correct
+/// protocol plants nothing): keyed state by subtask, key-group range end inclusive, lists by
+/// subtask, source splits by subtask, the second broadcast state dropped.
+fn plant_state_variants(spec: &JobSpec, cp: &CompletedCheckpoint, layouts: (&JobLayout, &JobLayout), r: &mut Rescaled) {
+    let (old, new) = layouts;
+    if spec.variant == ckptsim::Variant::RescaleKeyedBySubtask {
+        plant_keyed_by_subtask(cp, old, new, r);
+    }
+    if spec.variant == ckptsim::Variant::KeyGroupRangeEndInclusive {
+        plant_key_group_end_inclusive(new, r);
+    }
+    if matches!(spec.variant, ckptsim::Variant::SplitStateBySubtask | ckptsim::Variant::UnionRescaleDropsBeyond) {
+        plant_lists_by_subtask(cp, old, new, r, spec.variant);
+    }
+    plant_source_splits_by_subtask(spec, cp, old, new, r);
+    if spec.variant == ckptsim::Variant::SecondBroadcastStateDroppedOnRescale {
+        plant_second_broadcast_dropped(old, new, r);
+    }
+}
+
 /// A rescale's hand-off of a checkpoint to the new job, as both hosts do it (the world's
 /// `rescale` action and the explorer's `rescale` step, `tools/explore`): the new program
 /// (`r`'s parallelisms on `spec`) and its graph, the [`RescaleRecord`] the checkers read, and
@@ -661,16 +748,7 @@ pub(crate) fn hand_off(
             e.2 = v.max_parallelism;
         }
     }
-    if spec.variant == ckptsim::Variant::RescaleKeyedBySubtask {
-        plant_keyed_by_subtask(cp, &old, &new, &mut rescaled);
-    }
-    if spec.variant == ckptsim::Variant::KeyGroupRangeEndInclusive {
-        plant_key_group_end_inclusive(&new, &mut rescaled);
-    }
-    if matches!(spec.variant, ckptsim::Variant::SplitStateBySubtask | ckptsim::Variant::UnionRescaleDropsBeyond) {
-        plant_lists_by_subtask(cp, &old, &new, &mut rescaled, spec.variant);
-    }
-    plant_source_splits_by_subtask(spec, cp, &old, &new, &mut rescaled);
+    plant_state_variants(spec, cp, (&old, &new), &mut rescaled);
     note_restored(&mut record.keys, &new, &rescaled);
     if spec.variant == ckptsim::Variant::RescaleInFlightBySubtask {
         // The planted bug: keyed edges' in-flight records replayed by old subtask index.
