@@ -17,6 +17,7 @@
 pub mod announce;
 pub mod barrier;
 pub mod broadcast_process;
+pub mod checkpoint_gate;
 pub mod config;
 pub mod coordinator;
 pub mod failure_manager;

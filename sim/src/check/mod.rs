@@ -126,6 +126,15 @@ fn sink_kind(spec: &JobSpec) -> Option<&OpKind> {
 /// Kafka producer falls back to `Semantic.NONE` (a user's sink under 1.11 keeps its transactions
 /// and is not covered), 2.x's Sink V2 commits at end of input. Either way Flink promises no
 /// exactly-once output across a restart, which replays the input from the start.
+/// The `coordinator` checker's gate-request rule alone (`gate_requests.rs`): the findings on
+/// `run`. The explorer judges a quiescent state by it with the run's end taken as never
+/// (session 39: `tools/explore/judge.rs` `abandoned_gate`).
+pub(crate) fn gate_requests_abandoned(run: &RunResult) -> Vec<Finding> {
+    let mut found = Vec::new();
+    gate_requests::gate_requests_retried(run, &mut found);
+    found
+}
+
 pub(crate) fn no_checkpoint_sink(spec: &JobSpec) -> Option<ckptsim::sink::NoCheckpointing> {
     if sink_kind(spec) != Some(&OpKind::TwoPhaseCommitSink) || spec.checkpoint.periodic_enabled() {
         return None;

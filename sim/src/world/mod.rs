@@ -165,32 +165,14 @@ struct DataPlane {
     socket_reader: Option<(TaskId, Attempt)>,
     /// Bounded socket input: the server closed after its last line.
     socket_closed: bool,
-    /// Checkpoint gates (`trigger = true`) whose checkpoint was already requested, per
-    /// (attempt, gate index): who waits there and when a refused or failed request is asked again.
-    gates_triggered: BTreeMap<GateKey, GateRequest>,
-    /// Which gate's manual checkpoint request the coordinator holds, followed through its
-    /// outputs (`gates.rs`).
-    gate_requests: gates::ManualRequests,
+    /// Triggering checkpoint gates' requests (the core's `GateRequests`, driven by `gates.rs`):
+    /// who waits at each gate, which gate's request the coordinator holds, when a refused or
+    /// failed request is asked again.
+    gate_requests: ckptsim::checkpoint_gate::GateRequests,
 }
 
 /// A checkpoint gate: the source attempt and the gate's index in its input.
-type GateKey = (Attempt, usize);
-
-/// A triggering checkpoint gate's request (`tasks.rs` step 3a): the subtasks waiting at the gate,
-/// the checkpoint its request triggered, and, once that request was refused or that checkpoint
-/// aborted while they wait (`gates.rs`), when the gate asks again ([`GATE_RETRY_MS`] later).
-#[derive(Default)]
-struct GateRequest {
-    waiters: BTreeSet<(TaskId, Attempt)>,
-    retry_at_ms: Option<u64>,
-    /// The checkpoint the coordinator triggered for the gate's current request.
-    checkpoint: Option<CheckpointId>,
-}
-
-/// The delay before a checkpoint gate whose requested checkpoint did not complete (refused at
-/// trigger, declined, aborted or expired) requests one again: as a Flink test driving
-/// `triggerCheckpoint` retries a failed trigger until a checkpoint completes.
-const GATE_RETRY_MS: u64 = 100;
+type GateKey = ckptsim::checkpoint_gate::GateKey;
 
 /// What the TaskManagers hold about their task attempts (`taskmanager.rs`, `tasks.rs`, `task_outputs.rs`).
 struct TaskHost {

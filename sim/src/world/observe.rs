@@ -389,7 +389,7 @@ pub enum SnapshotResult {
 
 /// A log source that arrived at a checkpoint gate that requests its own checkpoint
 /// (`trigger = true`): when, and which attempt (session 38, `check/gate_requests.rs`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct GateWait {
     /// When the source stopped reading at the gate, ms.
     pub since_ms: u64,
@@ -404,7 +404,7 @@ pub struct GateWait {
 /// The end of a retried call: an execution the JobMaster took as CANCELED once its cancel RPCs
 /// went unacknowledged, or a Sink V2 task that failed on a commit the store refused as
 /// retriable (session 38, `check/retry_counts.rs`), with what the world saw go out before.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RetryGiveUp {
     /// The JobMaster gave up cancelling `task`'s `attempt` after `sent` cancel RPCs.
     Cancel {

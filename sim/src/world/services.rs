@@ -254,12 +254,12 @@ pub(super) fn auto_commit(w: &mut World, tm: u32, task: TaskId, offsets: &BTreeM
     w.tr("broker", "commit", detail.s(if accepted { "ok" } else { "FAILED (broker down)" }).0);
 }
 
-/// Whether a log source task has read every input before `after` (input order) in its
-/// partitions: the next record of each owned partition, if any, is at or beyond it.
-pub(super) fn log_source_at_gate(w: &World, t: &Task, after: u64) -> bool {
-    t.fetch_positions().is_some_and(|m| {
-        m.iter().all(|(p, o)| w.services.log.seq(p.0 as usize, o.0 as usize).is_none_or(|seq| seq >= after))
-    })
+/// A log source task's next unread input over its partitions (input order; `Some(None)`: it
+/// read every record), what its checkpoint gates compare with their `after_records`; `None`
+/// for a task that reads no log.
+pub(super) fn next_log_input(w: &World, t: &Task) -> Option<Option<u64>> {
+    let m = t.fetch_positions()?;
+    Some(m.iter().filter_map(|(p, o)| w.services.log.seq(p.0 as usize, o.0 as usize)).min())
 }
 
 /// Whether a log source task has read every owned partition to the end of the scenario's

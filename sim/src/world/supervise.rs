@@ -227,7 +227,7 @@ fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: Arc<BrokerLog>, seed:
         jm_epoch: 0,
         net: Network::new(seed),
         wake: Wakers::new(),
-        data: DataPlane::new(),
+        data: DataPlane::new(spec.variant),
         tasks: TaskHost::new(),
         services: Services::new(spec, log),
         faults: ActiveFaults::new(anchored),
@@ -270,14 +270,13 @@ impl Network {
 
 impl DataPlane {
     /// No channels, no socket reader.
-    fn new() -> DataPlane {
+    fn new(variant: ckptsim::Variant) -> DataPlane {
         DataPlane {
             channels: Channels::default(),
             item_seq: 0,
             socket_reader: None,
             socket_closed: false,
-            gates_triggered: BTreeMap::new(),
-            gate_requests: gates::ManualRequests::default(),
+            gate_requests: gates::new_requests(variant),
         }
     }
 }

@@ -279,14 +279,9 @@ struct TaskLoop {
     /// 2.x: the task tells the JobManager once it reached the end of its data (`end_of_data`).
     notify_end_of_data: bool,
     end_of_data_sent: bool,
-    /// Checkpoint gates (log sources): the next closed gate, and while waiting at it the last
-    /// snapshot taken before arriving there.
-    gates: Vec<(u64, bool)>,
-    gate_idx: usize,
-    gate_wait: Option<Option<CheckpointId>>,
-    /// When the source arrived at the gate it waits at and its last snapshot then (for
-    /// `RunResult::gate_passes`).
-    gate_since: (u64, Option<CheckpointId>),
+    /// Checkpoint gates (log sources): the core's `SourceGates` decides when the source
+    /// arrives at its next gate and when it passes (shared with the explorer).
+    gates: ckptsim::checkpoint_gate::SourceGates,
     /// While waiting at a triggering gate whose request failed: when it asks again.
     gate_retry_at: Option<u64>,
     /// Input steps taken since the loop last gave way to madsim's executor (see `STEPS_BEFORE_YIELD`).
@@ -358,7 +353,10 @@ impl TaskLoop {
             });
             t.handle_end_of_input(now, wait_final);
         }
-        let gates: Vec<(u64, bool)> = if is_log { spec.input_options.gates.clone() } else { Vec::new() };
+        let gates = ckptsim::checkpoint_gate::SourceGates::new(
+            if is_log { &spec.input_options.gates } else { &[] },
+            spec.variant,
+        );
         let ctx = LoopCtx { tm, key, inputs, is_user_source, is_log, is_line, buffer_records, capacity };
         TaskLoop {
             s,
@@ -376,9 +374,6 @@ impl TaskLoop {
             notify_end_of_data: wait_final && profile.triggers_checkpoint_at_end_of_data(),
             end_of_data_sent: false,
             gates,
-            gate_idx: 0,
-            gate_wait: None,
-            gate_since: (0, None),
             gate_retry_at: None,
             steps_in_a_row: 0,
             mail_buf: Vec::new(),
@@ -623,68 +618,52 @@ impl TaskLoop {
     /// complete. A triggering gate whose request was refused or whose checkpoint failed asks
     /// again once its retry time (set by the JobManager's side, `gates.rs`, only for this gate's own request) has come.
     fn pass_gates(&mut self, now: u64) {
+        use ckptsim::checkpoint_gate::GateOutput;
         let LoopCtx { tm, key, .. } = self.ctx;
         let attempt = key.1;
         let t = &self.t;
         self.gate_retry_at = None;
-        while let Some(&(after, trigger)) = self.gates.get(self.gate_idx) {
-            let gate = (attempt, self.gate_idx);
-            match self.gate_wait {
-                None => {
-                    if !self.s.with(|w| log_source_at_gate(w, t, after)) {
-                        break;
-                    }
-                    // The planted `gate-passes-on-older-checkpoint`: waits for the snapshot
-                    // before the last one (the completion of a checkpoint taken before the gate).
-                    let older = self.s.with(|w| w.spec.variant) == ckptsim::Variant::GatePassesOnOlderCheckpoint;
-                    let before = t.last_snapshot_id();
-                    self.gate_wait =
-                        Some(if older { before.and_then(|b| b.0.checked_sub(1).map(CheckpointId)) } else { before });
-                    self.gate_since = (now, before);
-                    self.s.with(|w| {
-                        w.tr(&tm_node(tm), "gate", format!("{} waits for a checkpoint after input #{after}", t.name()));
-                        if trigger {
-                            w.obs.notes.gate_waits.push(super::observe::GateWait {
-                                since_ms: now,
-                                task: key.0,
-                                attempt: key.1,
-                                after,
-                            });
-                            let first = !w.data.gates_triggered.contains_key(&gate);
-                            w.data.gates_triggered.entry(gate).or_default().waiters.insert(key);
-                            if first {
-                                w.send(CLIENT, JM, Msg::GateCheckpoint { gate });
-                            }
-                        }
-                    });
-                }
-                Some(before) => {
-                    let passed = t.last_completed_id().is_some_and(|c| before.is_none_or(|b| c > b));
-                    if !passed {
-                        if trigger {
-                            self.gate_retry_at = self.s.with(|w| super::gates::retry(w, gate, now, t.name(), tm));
-                        }
-                        break;
-                    }
-                    let (since_ms, snapshot_before) = self.gate_since;
-                    self.s.with(|w| {
-                        w.tr(&tm_node(tm), "gate", format!("{} passes the gate after input #{after}", t.name()));
-                        w.obs.notes.gate_passes.push(GatePass {
-                            at_ms: now,
+        if self.gates.limit().is_none() {
+            return;
+        }
+        match self.s.with(|w| next_log_input(w, t)) {
+            Some(next_input) => {
+                self.gates.handle_progress(now, next_input, t.last_snapshot_id(), t.last_completed_id());
+            }
+            None => {
+                self.gates.handle_pass(t.last_completed_id());
+            }
+        }
+        while let Some(out) = self.gates.poll_output() {
+            match out {
+                GateOutput::Arrived { gate, after, trigger } => self.s.with(|w| {
+                    w.tr(&tm_node(tm), "gate", format!("{} waits for a checkpoint after input #{after}", t.name()));
+                    if trigger {
+                        w.obs.notes.gate_waits.push(super::observe::GateWait {
+                            since_ms: now,
                             task: key.0,
                             attempt: key.1,
-                            since_ms,
-                            snapshot_before,
                             after,
                         });
-                        if let Some(g) = w.data.gates_triggered.get_mut(&gate) {
-                            g.waiters.remove(&key);
-                        }
+                        super::gates::arrived(w, (attempt, gate), key);
+                    }
+                }),
+                GateOutput::Passed { gate, after, since_ms, snapshot_before } => self.s.with(|w| {
+                    w.tr(&tm_node(tm), "gate", format!("{} passes the gate after input #{after}", t.name()));
+                    w.obs.notes.gate_passes.push(GatePass {
+                        at_ms: now,
+                        task: key.0,
+                        attempt: key.1,
+                        since_ms,
+                        snapshot_before,
+                        after,
                     });
-                    self.gate_idx += 1;
-                    self.gate_wait = None;
-                }
+                    super::gates::passed(w, (attempt, gate), key);
+                }),
             }
+        }
+        if let Some(gate) = self.gates.blocked_trigger(t.last_completed_id()) {
+            self.gate_retry_at = self.s.with(|w| super::gates::retry(w, (attempt, gate), now, t.name(), tm));
         }
     }
 
@@ -755,7 +734,7 @@ impl TaskLoop {
     /// same steps in the same order at the same virtual instant, without a round each.
     fn flush_and_input(&mut self, now: u64, no_snapshots: bool) -> Option<InputStep> {
         let LoopCtx { key: (task, attempt), buffer_records, capacity, .. } = self.ctx;
-        let limit = self.gates.get(self.gate_idx).map(|g| g.0);
+        let limit = self.gates.limit();
         let mut batch = Batch {
             enabled: no_snapshots && limit.is_none(),
             bounded_log: self.bounded && self.ctx.is_log,

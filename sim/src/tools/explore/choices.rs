@@ -661,7 +661,9 @@ impl Explorer<'_> {
             .filter(|(_, _, visible)| !visible)
             .map(|(p, o, _)| self.log.at[p][o])
             .min();
-        [jm, tasks, records].into_iter().flatten().min()
+        // Session 39: a triggering gate's retry, a timer of the sources waiting there.
+        let gates = Self::retry_due(sys).filter(due);
+        [jm, tasks, records, gates].into_iter().flatten().min()
     }
 }
 

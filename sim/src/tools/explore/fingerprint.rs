@@ -91,7 +91,10 @@ impl Sys {
                 + o.failed_triggers.len() as u64 * 1_000_000
                 // Session 38: the completion notifications, gate passes and anchored faults'
                 // strikes (`coordinator`, `restart`).
-                + (o.notified_complete.len() + o.gate_passes.len() + o.faults.len()) as u64 * 1_000_000_000,
+                + (o.notified_complete.len() + o.gate_passes.len() + o.faults.len() + o.gate_waits.len()) as u64
+                    * 1_000_000_000
+                // Session 39: the retried calls given up (`restart`).
+                + o.retry_give_ups.len() as u64 * 1_000_000_000_000,
             o.offset_commits.values().map(|v| v.len() as u64).sum::<u64>()
                 + o.source_event_time.len() as u64 * 1_000_000
                 + o.finished_restores.len() as u64 * 1_000_000_000,
@@ -238,6 +241,7 @@ impl Sys {
             // Session 38: checkpoint gates (`gates.rs`); jobs without gates keep their counts.
             h.word(14);
             self.gates.hash(&mut h);
+            self.gate_requests.hash(&mut h);
         }
         h.finish()
     }

@@ -169,6 +169,7 @@ impl<'a> Explorer<'a> {
             cuts: Part::default(),
             end_of_data: BTreeSet::new(),
             gates: BTreeMap::new(),
+            gate_requests: ckptsim::checkpoint_gate::GateRequests::new(self.spec.variant),
             anchors_fired: BTreeSet::new(),
         };
         sys.jm.make_mut().start(0, None);
@@ -225,6 +226,10 @@ fn initial_obs() -> Obs {
         latest_skipped_on_restart: vec![],
         notified_complete: vec![],
         gate_passes: vec![],
+        gate_waits: vec![],
         faults: vec![],
+        commit_refusals: BTreeMap::new(),
+        retry_give_ups: vec![],
+        cancels_sent: BTreeMap::new(),
     }
 }

@@ -127,8 +127,8 @@ impl Explorer<'_> {
             notified_complete: sys.obs.notified_complete.clone(),
             gate_passes: gates::gate_passes(sys),
             // Not modelled by the explorer (power38's session-38 records): empty.
-            gate_waits: vec![],
-            retry_give_ups: vec![],
+            gate_waits: sys.obs.gate_waits.clone(),
+            retry_give_ups: sys.obs.retry_give_ups.clone(),
             lost_triggers: vec![],
             failed_triggers: sys.obs.failed_triggers.clone(),
             lost_abort_notifications: vec![],
@@ -193,8 +193,28 @@ impl Explorer<'_> {
             if let Some(why) = self.stuck(sys).or_else(|| self.spinning(sys)) {
                 return Some(("liveness".into(), why));
             }
+            if let Some(why) = self.abandoned_gate(sys) {
+                return Some(("coordinator".into(), why));
+            }
         }
         None
+    }
+
+    /// A quiescent state (no choice left, no timer due: nothing will ever happen again) is a
+    /// run that ends as late as one likes: the `coordinator` checker's gate-request rule
+    /// (`check/gate_requests.rs`, which judges a wait only with enough run left after it) is
+    /// asked with the run's end an hour past the state and every live attempt live at the end
+    /// (session 39). Only that rule: the others judge "the end" from `stop_at_ms` with margins
+    /// of their own, not verified against a far end here.
+    fn abandoned_gate(&self, sys: &Sys) -> Option<String> {
+        const QUIESCENT_END_MS: u64 = 3_600_000;
+        if sys.obs.gate_waits.is_empty() || self.next_timer(sys).is_some() || self.loop_spins(sys) {
+            return None;
+        }
+        let mut run = self.run_result(sys);
+        run.stop_at_ms = sys.now_ms + QUIESCENT_END_MS;
+        run.live_at_end = sys.tasks.iter().map(|(t, x)| (*t, x.attempt())).collect();
+        check::gate_requests_abandoned(&run).first().map(|f| f.text.clone())
     }
 
     /// The final-value rule the world cannot pose (it never knows that every input was

@@ -599,9 +599,21 @@ struct Obs {
     /// Checkpoint gates passed (`gates.rs`): time, task, attempt, arrival time, last snapshot
     /// at the arrival, the gate's input (`RunResult::gate_passes`, session 38).
     gate_passes: Vec<(u64, TaskId, Attempt, u64, Option<CheckpointId>, u64)>,
+    /// Each arrival of a source attempt at a triggering gate, as the world records them
+    /// (`RunResult::gate_waits`): the `coordinator` checker's gate-request rule (session 39).
+    gate_waits: Vec<crate::world::GateWait>,
     /// The scenario's anchored faults that struck (`anchors.rs`), traced as the world traces a
     /// fault's start: the `restart` checker's fault rule (session 38).
     faults: Vec<(u64, String, EventData)>,
+    /// Per (sink task, attempt, transaction), the commits the store refused as retriable, as
+    /// the world counts them (`world/task_outputs.rs` `store_op`; session 39).
+    commit_refusals: BTreeMap<(TaskId, Attempt, ckptsim::state::TxnId), u32>,
+    /// Each retried call given up (a Sink V2 committer that failed its task on a refusal), as
+    /// the world records them: the `restart` checker's retry-count rule (session 39).
+    retry_give_ups: Vec<crate::world::RetryGiveUp>,
+    /// Cancel calls the JobMaster sent per (task, JobMaster attempt), as the world counts them
+    /// (session 39).
+    cancels_sent: BTreeMap<(TaskId, Attempt), u32>,
 }
 
 /// One data channel's queue: stream elements, each with the number of records a priority barrier
@@ -713,6 +725,9 @@ struct Sys {
     end_of_data: BTreeSet<(TaskId, Attempt)>,
     /// Per log source task, its checkpoint gate state (`gates.rs`; empty without gates).
     gates: BTreeMap<TaskId, gates::GateAt>,
+    /// Triggering gates' checkpoint requests followed through the coordinator (the core's
+    /// `GateRequests`, as the world's `world/gates.rs` drives it; session 39).
+    gate_requests: ckptsim::checkpoint_gate::GateRequests,
     /// The scenario's anchored faults (by index) that fired on this path (`anchors.rs`).
     anchors_fired: BTreeSet<usize>,
 }
@@ -828,12 +843,6 @@ pub struct Explorer<'a> {
 pub fn supported(spec: &JobSpec) -> Result<(), String> {
     if !matches!(spec.input, InputSpec::Log { .. }) {
         return Err("explore needs a partitioned-log source (socket input is not modelled)".into());
-    }
-    if spec.input_options.gates.iter().any(|g| g.1) {
-        return Err(
-            "explore models checkpoint gates that wait (`trigger = false`) only, not a gate's own checkpoint request"
-                .into(),
-        );
     }
     if spec.kafka != crate::spec::KafkaSpec::default() {
         return Err("explore models the default [kafka] commit mode only (commit on checkpoint)".into());

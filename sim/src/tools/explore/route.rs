@@ -43,8 +43,20 @@ impl Explorer<'_> {
             // world's `store_op`: Sink V2's committer retries at once (its commit is
             // this loop's next output), the legacy sink rethrows (its `Failed` next).
             Ok(Err(refusal)) => {
-                if let Some(x) = sys.tasks.get_mut(&t) {
-                    x.make_mut().handle_commit_retriable(now, refusal.txn);
+                let Some(x) = sys.tasks.get_mut(&t) else { return };
+                let (attempt, failed_before) = (x.attempt(), x.has_failed());
+                let x = x.make_mut();
+                x.handle_commit_retriable(now, refusal.txn);
+                let gave_up = !failed_before && x.has_failed();
+                // Counted per attempt and transaction and recorded when the committer gives
+                // up, as the world's `store_op` does (session 39): the `restart` checker's
+                // retry-count rule (`check/retry_counts.rs`).
+                let obs = sys.obs.make_mut();
+                let refused = obs.commit_refusals.entry((t, attempt, refusal.txn)).or_default();
+                *refused += 1;
+                if gave_up {
+                    let refused = *refused;
+                    obs.retry_give_ups.push(crate::world::RetryGiveUp::Commit { at_ms: now, task: t, refused });
                 }
             }
             Err(e) => {
@@ -736,6 +748,13 @@ impl Explorer<'_> {
                     self.send_to_task(sys, task, Ctl::Deploy { attempt, restore })
                 }
                 JobOutput::Cancel { task, attempt, .. } => {
+                    // Counted per JobMaster attempt as they go out, as the world counts them
+                    // (session 39): the evidence of the `restart` checker's retry-count rule.
+                    // Kept only while the execution is CANCELING (forgotten when it leaves it),
+                    // so the count adds nothing to the state the JobMaster's retry does not hold.
+                    if sys.jm.execution(task) == (attempt, ExecutionState::Canceling) {
+                        *sys.obs.make_mut().cancels_sent.entry((task, attempt)).or_default() += 1;
+                    }
                     let attempt = Self::to_epoch(sys, attempt);
                     self.send_to_task(sys, task, Ctl::Cancel { attempt })
                 }
@@ -758,11 +777,21 @@ impl Explorer<'_> {
                     self.send_to_task(sys, task, Ctl::NotifyAborted { attempt, id })
                 }
                 JobOutput::JobStatusChanged { to, .. } => stop_failed |= Self::job_status_changed(sys, to),
-                JobOutput::TaskStateChanged { task, attempt, to, .. } => {
+                JobOutput::TaskStateChanged { task, attempt, from, to } => {
                     // The JobManager's view of its tasks (`world/acks.rs`), in JobMaster attempts.
                     sys.acks.make_mut().task_state(u64::from(sys.epoch), now, task, attempt, to);
+                    if from == ExecutionState::Canceling && sys.obs.cancels_sent.contains_key(&(task, attempt)) {
+                        sys.obs.make_mut().cancels_sent.remove(&(task, attempt));
+                    }
                 }
-                JobOutput::CancelGaveUp { .. } => {}
+                JobOutput::CancelGaveUp { task, attempt, .. } => {
+                    // The JobMaster took the execution as CANCELED after its cancel calls went
+                    // unanswered (lost `cancel` messages), recorded as the world's
+                    // `note_cancel_gave_up` does with the calls it saw go out (session 39).
+                    let obs = sys.obs.make_mut();
+                    let sent = obs.cancels_sent.get(&(task, attempt)).copied().unwrap_or(0);
+                    obs.retry_give_ups.push(crate::world::RetryGiveUp::Cancel { at_ms: now, task, attempt, sent });
+                }
                 JobOutput::RestartScheduled { at_ms, backoff_ms, failure, cause } => {
                     sys.obs.make_mut().restart_schedule.push((now, failure, backoff_ms));
                     sys.obs.make_mut().failures.push((
@@ -866,6 +895,7 @@ impl Explorer<'_> {
                 row.trigger_seq = seq;
                 row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
                 row.periodic = periodic;
+                sys.gate_requests.handle_trigger(id, kind, periodic);
             }
             CoordinatorOutput::Completed(cp) => self.checkpoint_completed(sys, cp),
             CoordinatorOutput::Aborted { id, reason, trigger_ms, kind, periodic } => {
@@ -880,6 +910,11 @@ impl Explorer<'_> {
                     row.end_seq = crate::world::next_end_seq(&mut obs.end_seq, now);
                     row.outcome = reason.name().to_string();
                 }
+                if kind != ckptsim::record::CheckpointKind::Savepoint {
+                    // A triggering gate waiting for it asks again (`world/gates.rs`).
+                    sys.gate_requests.handle_aborted(now, id);
+                    Self::drop_gate_wakes(sys);
+                }
                 if kind == ckptsim::record::CheckpointKind::Savepoint
                     && sys.stop_pending_since.is_some_and(|t| trigger_ms >= t)
                 {
@@ -888,6 +923,8 @@ impl Explorer<'_> {
                 }
             }
             CoordinatorOutput::Queue { request, change } => {
+                sys.gate_requests.handle_queue(now, request, change);
+                Self::drop_gate_wakes(sys);
                 let obs = sys.obs.make_mut();
                 let epoch = obs.coordinators;
                 obs.requests.push(crate::world::RequestEvent { time_ms: now, epoch, request, change });
@@ -903,6 +940,11 @@ impl Explorer<'_> {
             {
                 sys.stop_pending_since = None;
                 return true;
+            }
+            CoordinatorOutput::RequestFailed { request: ckptsim::coordinator::RequestKind::Manual, .. } => {
+                // A gate whose request was refused asks again (`world/gates.rs`).
+                sys.gate_requests.handle_request_failed(now);
+                Self::drop_gate_wakes(sys);
             }
             _ => {}
         }

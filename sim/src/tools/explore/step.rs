@@ -154,6 +154,7 @@ impl Explorer<'_> {
         let params = job.spec.job_params(job.graph.tasks.clone(), 0);
         let mut jm = reporting(JobMaster::new(params));
         sys.obs.make_mut().coordinators += 1;
+        sys.gate_requests.handle_new_job_master();
         jm.recover_checkpoint_id_counter(sys.ha_next_id);
         let cause = crate::world::RestoreCause::JobManagerFailover { epoch: u64::from(sys.epoch) };
         // The planted `ha-recovers-previous` recovers the completed checkpoint before the latest.
@@ -235,6 +236,7 @@ impl Explorer<'_> {
         let params = job.spec.job_params(job.graph.tasks.clone(), 0);
         let mut jm = reporting(JobMaster::new(params));
         sys.obs.make_mut().coordinators += 1;
+        sys.gate_requests.handle_new_job_master();
         jm.recover_checkpoint_id_counter(sys.ha_next_id);
         jm.start(now, Some(checkpoint.clone()));
         // The new job's HA store starts with the checkpoint it was started from.
@@ -554,6 +556,8 @@ impl Explorer<'_> {
         // loop fires them (step 3d, after the watermark emission): due timers fire, restored
         // ones already due at once, the results run through the rest of the chain.
         self.fire_due(sys, now, Task::processing_timer_deadline, Task::handle_processing_timers);
+        // Triggering gates whose request failed ask again (the world's loop, step 3a).
+        self.fire_gate_retries(sys);
         true
     }
 
