@@ -680,9 +680,11 @@ pub enum Variant {
     CancelRetriesOneFewer,
     /// Session 38 (flink-2.3): a rescale of a Kafka source hands new subtask `i` only the splits
     /// old subtask `i` held, so a scale-down drops the splits of the old subtasks beyond the new
-    /// parallelism: in no restored state, their partitions are assigned as new ones and read
-    /// again from the startup position (records before the checkpoint committed twice). Flink's
-    /// `SourceOperator` keeps its splits in split list state, which
+    /// parallelism. Session 39: as Flink's own code would go on from there, their partitions
+    /// stay unread — the `KafkaSourceEnumerator`'s checkpointed state (`KafkaSourceEnumState`)
+    /// still lists them as assigned, so `getPartitionChange` offers none of them as new (the
+    /// session-38 plant re-read them from the startup position, which no Flink code does).
+    /// Flink's `SourceOperator` keeps its splits in split list state, which
     /// `RoundRobinOperatorStateRepartitioner#repartitionSplitState` deals out among all new
     /// subtasks.
     SourceSplitsBySubtask,
@@ -693,11 +695,18 @@ pub enum Variant {
     /// or a restart each subtask holds the rules again. Caught by the `state` checker
     /// (`list-state-not-restored`, and after a rescale the broadcast rule of `list_rescale.rs`).
     BroadcastStateNotRestored,
+    /// Session 39: Sink V2's committer gives a committable whose commits the store refuses as
+    /// retriable one retry more than `sink.committer.retries` (`<=` against the count): the
+    /// eleventh refusal is retried where Flink's `CheckpointCommittableManagerImpl#commit` fails
+    /// the task (`SinkOptions.COMMITTER_RETRIES` = 10). The model's own count and the sink's
+    /// give-up agree on the wrong limit, so a rule that judges recorded give-ups sees nothing;
+    /// `check/retry_counts.rs` judges the refusals and requests the store saw.
+    CommitterRetriesOneMore,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 112] = [
+    pub const ALL: [Variant; 113] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -810,6 +819,7 @@ impl Variant {
         Variant::CancelRetriesOneFewer,
         Variant::SourceSplitsBySubtask,
         Variant::BroadcastStateNotRestored,
+        Variant::CommitterRetriesOneMore,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

@@ -662,7 +662,7 @@ impl Explorer<'_> {
         }
         if !task.has_failed() {
             // What a user operator's list state restored (the `state` checker).
-            let rows = crate::world::restored_lists(&job.graph, task, attempt, cp, now);
+            let rows = crate::world::restored_lists(&job.spec, &job.graph, task, attempt, cp, now);
             if !rows.is_empty() {
                 sys.obs.make_mut().restored_lists.extend(rows);
             }
