@@ -478,6 +478,27 @@ fn send_rpc(w: &mut World, out: JobOutput, epoch: u64, inc: &impl Fn(TmId) -> u6
     }
 }
 
+/// An execution entered or left CANCELING in the JobMaster (attempt in its numbering): recorded
+/// for the retry rule (`check/retry_counts.rs` counts the cancel RPCs sent while CANCELING).
+fn note_canceling(
+    w: &mut World,
+    now: u64,
+    (task, attempt): (TaskId, Attempt),
+    (from, to): (ExecutionState, ExecutionState),
+) {
+    if (from == ExecutionState::Canceling) == (to == ExecutionState::Canceling) {
+        return;
+    }
+    let Some(attempt) = to_world(w.jm_epoch, attempt) else { return };
+    let call = if to == ExecutionState::Canceling {
+        super::observe::RetryCall::CancelingEntered { at_ms: now, task, attempt }
+    } else {
+        let canceled = to == ExecutionState::Canceled;
+        super::observe::RetryCall::CancelingLeft { at_ms: now, task, attempt, canceled }
+    };
+    w.obs.notes.retry_calls.push(call);
+}
+
 /// The JobMaster took `task`'s `attempt` as CANCELED after `calls` unacknowledged cancel calls:
 /// traced (the `restart` checker's retry rule judges what the world saw instead, the RPCs sent
 /// and the attempt's CANCELING -> CANCELED without an answer: `check/retry_counts.rs`).
@@ -508,17 +529,7 @@ fn note_job_output(w: &mut World, out: JobOutput, now: u64) {
             let name = w.graph.tasks[task.0 as usize].name.clone();
             let epoch = w.jm_epoch;
             w.obs.acks.task_state(epoch, now, task, attempt, to);
-            if (from == ExecutionState::Canceling) != (to == ExecutionState::Canceling) {
-                if let Some(attempt) = to_world(epoch, attempt) {
-                    let call = if to == ExecutionState::Canceling {
-                        super::observe::RetryCall::CancelingEntered { at_ms: now, task, attempt }
-                    } else {
-                        let canceled = to == ExecutionState::Canceled;
-                        super::observe::RetryCall::CancelingLeft { at_ms: now, task, attempt, canceled }
-                    };
-                    w.obs.notes.retry_calls.push(call);
-                }
-            }
+            note_canceling(w, now, (task, attempt), (from, to));
             w.tr_typed("jm", "task", EventData::Transition { task, name: name.clone(), attempt, from, to });
             w.obs.task_transitions.push((now, name, from, to));
         }
