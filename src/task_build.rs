@@ -176,13 +176,27 @@ fn build_log_source(
     if let Some(states) = union.as_deref().filter(|_| crate::rescale::source_state_is_split(spec.profile)) {
         // 2.x: the splits are operator list state, split round robin (§12.3).
         let own_state = from.own.and_then(|snap| snap.operators.first());
-        s.assign_partitions(crate::rescale::restored_source_partitions(
+        let mut mine = crate::rescale::restored_source_partitions(
             own_state,
             states,
             (name, range),
             spec.subtask,
             spec.parallelism,
-        ));
+        );
+        if spec.variant == Variant::SourceSplitsBySubtask {
+            // The planted `source-splits-by-subtask`: the hand-off (the world's rescale) gave
+            // this subtask old subtask `i`'s splits only. The enumerator's own checkpointed
+            // state still lists every partition it assigned (`KafkaSourceEnumState`: the
+            // whole topic, assigned at the first start), so it assigns none of the dropped
+            // splits' partitions as new (`KafkaSourceEnumerator#getPartitionChange`): they stay
+            // unread.
+            let held: Vec<PartitionId> = match own_state {
+                Some(OperatorState::SourceOffsets(m)) => m.keys().copied().collect(),
+                _ => Vec::new(),
+            };
+            mine.retain(|p| held.contains(p));
+        }
+        s.assign_partitions(mine);
     }
     s.initialize(union.as_deref(), committed, log_end);
     s

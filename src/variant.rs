@@ -680,9 +680,11 @@ pub enum Variant {
     CancelRetriesOneFewer,
     /// Session 38 (flink-2.3): a rescale of a Kafka source hands new subtask `i` only the splits
     /// old subtask `i` held, so a scale-down drops the splits of the old subtasks beyond the new
-    /// parallelism: in no restored state, their partitions are assigned as new ones and read
-    /// again from the startup position (records before the checkpoint committed twice). Flink's
-    /// `SourceOperator` keeps its splits in split list state, which
+    /// parallelism. Session 39: as Flink's own code would go on from there, their partitions
+    /// stay unread — the `KafkaSourceEnumerator`'s checkpointed state (`KafkaSourceEnumState`)
+    /// still lists them as assigned, so `getPartitionChange` offers none of them as new (the
+    /// session-38 plant re-read them from the startup position, which no Flink code does).
+    /// Flink's `SourceOperator` keeps its splits in split list state, which
     /// `RoundRobinOperatorStateRepartitioner#repartitionSplitState` deals out among all new
     /// subtasks.
     SourceSplitsBySubtask,
@@ -716,11 +718,18 @@ pub enum Variant {
     /// `i` old subtask `i % p_old`'s copy of every broadcast state by name. Caught by the `state`
     /// checker (`list_rescale.rs`, the part named `Name#1`).
     SecondBroadcastStateDroppedOnRescale,
+    /// Session 39: Sink V2's committer gives a committable whose commits the store refuses as
+    /// retriable one retry more than `sink.committer.retries` (`<=` against the count): the
+    /// eleventh refusal is retried where Flink's `CheckpointCommittableManagerImpl#commit` fails
+    /// the task (`SinkOptions.COMMITTER_RETRIES` = 10). The model's own count and the sink's
+    /// give-up agree on the wrong limit, so a rule that judges recorded give-ups sees nothing;
+    /// `check/retry_counts.rs` judges the refusals and requests the store saw.
+    CommitterRetriesOneMore,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 115] = [
+    pub const ALL: [Variant; 116] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -836,6 +845,7 @@ impl Variant {
         Variant::SideWindowStateNotRestored,
         Variant::BroadcastKeyedStateNotRestored,
         Variant::SecondBroadcastStateDroppedOnRescale,
+        Variant::CommitterRetriesOneMore,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

@@ -365,8 +365,10 @@ impl TwoPhaseCommitSink {
             self.t.events.push_back(SinkEvent::CommitFailureIgnored { txn, elapsed_ms, timeout_ms });
             Ok(())
         } else {
-            // The planted `committer-retries-one-fewer` gives up a retry early.
-            let limit = COMMITTER_RETRIES - u32::from(self.variant == Variant::CommitterRetriesOneFewer);
+            // The planted `committer-retries-one-fewer` gives up a retry early,
+            // `committer-retries-one-more` a retry late.
+            let limit = COMMITTER_RETRIES - u32::from(self.variant == Variant::CommitterRetriesOneFewer)
+                + u32::from(self.variant == Variant::CommitterRetriesOneMore);
             let retry = self.t.retries.entry(txn).or_insert(0);
             if *retry < limit {
                 *retry += 1;

@@ -1,8 +1,9 @@
 //! The `exactly-once` checker: every expected input's effect is committed exactly once by the sink, none lost, none duplicated.
 
+use super::excused_replay::ExcusedReplays;
 use super::graph::order_free_final_values;
-use super::overtaken_restore::OvertakenRestores;
-use super::stale_resume::StaleResumes;
+use super::overtaken_restore::overtaken_restarts;
+use super::stale_resume::stale_resumes;
 use super::*;
 use crate::reference::KeySeq;
 use crate::world::SinkAnomaly;
@@ -27,11 +28,11 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
     // A new job resumed from a checkpoint older than one the ended job completed: Flink commits
     // the replayed records again and its recovery aborts a committed transaction
     // (`stale_resume.rs`); named in the summary, everything else judged as before.
-    let stale = StaleResumes::of(spec, run);
+    let stale = stale_resumes(spec, run);
     // A flink-1.11 restart from a savepoint a newer checkpoint overtook, the store's last added:
     // its recovery aborts a transaction a newer notification committed and the replay commits
     // inputs again, Flink 1.11's own (`overtaken_restore.rs`); named, not judged.
-    let overtaken = OvertakenRestores::of(spec, run);
+    let overtaken = overtaken_restarts(spec, run);
     // Without checkpointing, 2.x's sink commits its transactions at end of input
     // (`CommitterOperator#endInput`), outside any checkpoint: a restart from a manual
     // checkpoint or savepoint taken before that (e.g. a drain's stop-with-savepoint whose
@@ -67,7 +68,7 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
             excused.end_aborts
         ));
     }
-    notes.push_str(&stale_note(&stale, &again.stale, excused.stale_aborts));
+    notes.push_str(&stale.note(again.stale.len(), excused.stale_aborts));
     notes.push_str(&overtaken.note(again.overtaken.len(), excused.overtaken_aborts));
     // The per-key sequences below read what a single job's restores committed: the ended job's
     // copies of the inputs a stale resume replayed (and the copies before a flink-1.11 restart
@@ -173,7 +174,7 @@ struct Replays {
 /// findings and the excused counts.
 fn sink_anomalies(
     run: &RunResult,
-    (stale, overtaken): (&StaleResumes, &OvertakenRestores),
+    (stale, overtaken): (&ExcusedReplays, &ExcusedReplays),
     commits_at_end: bool,
 ) -> (Vec<Finding>, Excused) {
     let mut anomalies = Vec::new();
@@ -236,7 +237,7 @@ fn duplicates(
     reference: &Reference,
     counts: &LineageCounts,
     epochs: Option<&[u64]>,
-    (stale, overtaken, again): (&StaleResumes, &OvertakenRestores, &mut Replays),
+    (stale, overtaken, again): (&ExcusedReplays, &ExcusedReplays, &mut Replays),
     anomalies: &mut Vec<Finding>,
 ) -> Vec<u64> {
     let dups = rows_of_duplicates(&run.committed, counts);
@@ -290,25 +291,6 @@ fn duplicates(
         }
     }
     replayed
-}
-
-/// The summary's note for the stale resumes' replayed inputs and aborts of committed
-/// transactions, Flink's own (`stale_resume.rs`); empty when there are none.
-fn stale_note(stale: &StaleResumes, replayed: &[(LineageKey, u64)], aborts: usize) -> String {
-    if replayed.is_empty() && aborts == 0 {
-        return String::new();
-    }
-    let which: Vec<String> = stale
-        .resumes
-        .iter()
-        .map(|s| format!("checkpoint {} at t={} after the ended job completed {}", s.restored.0, s.at_ms, s.newer.0))
-        .collect();
-    format!(
-        "; expected by Flink: a new job resumed from an older checkpoint than the ended job's last ({}): {} inputs \
-         committed again, {aborts} aborts of committed transactions (exactly-once holds along one job's restores)",
-        which.join(", "),
-        replayed.len()
-    )
 }
 
 /// The summary's note for a sink without checkpointing: no exactly-once promise across

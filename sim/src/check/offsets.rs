@@ -94,6 +94,8 @@ pub fn offsets(spec: &JobSpec, run: &RunResult) -> Verdict {
             *h = (*h).max(c.offset.0);
         }
     }
+    // Session 39: every partition a restore started from is still read (`restored_partitions.rs`).
+    super::restored_partitions::restored_partitions_read(spec, run, &mut anomalies);
     let n = run.offset_commits.len();
     let refused = run.offset_commits.iter().filter(|c| !c.accepted).count();
     let mut summary =

@@ -30,113 +30,42 @@
 //! transaction by the restart's recovery (before its first checkpoint completes), and an input
 //! committed twice, once before the restart and once after it from a log position at or after
 //! the restored offset. A JobManager failover (1.11's ZooKeeper store recovers its entries
-//! sorted by id), a new job, another profile and anything else stay judged strictly.
+//! sorted by id), a new job, another profile and anything else stay judged strictly. Each such
+//! restart is an excused replay (`excused_replay.rs`, shared with `stale_resume.rs`).
 
+use super::excused_replay::{ExcusedReplay, ExcusedReplays, ReplayKind};
 use super::overtaken_checkpoints;
-use crate::spec::{InputSpec, JobSpec};
-use crate::world::{RestoreCause, RunResult, SinkAnomaly};
+use crate::spec::JobSpec;
+use crate::world::{RestoreCause, RunResult};
 use ckptsim::ids::CheckpointId;
-use ckptsim::sink::StoreAnomaly;
 
-/// One flink-1.11 restart that restored a checkpoint (a savepoint) a newer checkpoint had
-/// overtaken.
-#[derive(Clone, Debug)]
-pub(super) struct OvertakenRestore {
-    /// When the restart's tasks were restored, ms.
-    pub(super) at_ms: u64,
-    /// The end of the restart's recovery: the first completion of a checkpoint after it (every
-    /// task, the sink included, has initialized by then), or the next restore; ms.
-    recovered_ms: u64,
-    /// The overtaken checkpoint it restored.
-    pub(super) restored: CheckpointId,
-    /// The newest checkpoint completed before the restart.
-    pub(super) newer: CheckpointId,
-    /// Per input sequence number: whether the restart replays it (at or after the restored
-    /// offset of its partition); empty without a log input.
-    replayed: Vec<bool>,
-}
-
-/// The overtaken restores of a run (none but under a profile whose store holds savepoints).
-pub(super) struct OvertakenRestores {
-    pub(super) restores: Vec<OvertakenRestore>,
-}
-
-impl OvertakenRestores {
-    /// The overtaken restores of `run`.
-    pub(super) fn of(spec: &JobSpec, run: &RunResult) -> OvertakenRestores {
-        if !spec.profile.savepoints_in_completed_store() {
-            return OvertakenRestores { restores: Vec::new() };
-        }
-        let overtaken = overtaken_checkpoints(run);
-        let completed_ends: Vec<(CheckpointId, u64)> = run
-            .checkpoints
-            .iter()
-            .filter(|c| c.outcome == "COMPLETED")
-            .filter_map(|c| Some((c.id, c.end_ms?)))
-            .collect();
-        let restores = run
-            .restores
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| {
-                let RestoreCause::Restart { .. } = r.cause else { return None };
-                let restored = r.checkpoint.filter(|c| overtaken.contains(c))?;
-                let newer =
-                    completed_ends.iter().filter(|(id, end)| *id > restored && *end <= r.at_ms).map(|c| c.0).max()?;
-                let next_restore = run.restores.get(i + 1).map_or(u64::MAX, |n| n.at_ms);
-                let first_completion =
-                    completed_ends.iter().map(|c| c.1).filter(|end| *end > r.at_ms).min().unwrap_or(u64::MAX);
-                let replayed = match &spec.input {
-                    InputSpec::Log { records, .. } => super::covered_inputs(records, &r.offsets).map(|c| !c).collect(),
-                    _ => Vec::new(),
-                };
-                Some(OvertakenRestore {
-                    at_ms: r.at_ms,
-                    recovered_ms: next_restore.min(first_completion),
-                    restored,
-                    newer,
-                    replayed,
-                })
-            })
-            .collect();
-        OvertakenRestores { restores }
+/// The flink-1.11 restarts of `run` that restored a checkpoint (a savepoint) a newer checkpoint
+/// had overtaken, as excused replays (`excused_replay.rs`); none but under a profile whose
+/// store holds savepoints.
+pub(super) fn overtaken_restarts(spec: &JobSpec, run: &RunResult) -> ExcusedReplays {
+    if !spec.profile.savepoints_in_completed_store() {
+        return ExcusedReplays { replays: Vec::new() };
     }
-
-    /// The store anomaly is such a restart's recovery aborting a committed transaction.
-    pub(super) fn excuses_abort(&self, a: &SinkAnomaly) -> bool {
-        let SinkAnomaly::Store { at_ms, anomaly: StoreAnomaly::AbortOfCommittedTxn { .. }, .. } = a else {
-            return false;
-        };
-        self.restores.iter().any(|o| (o.at_ms..o.recovered_ms).contains(at_ms))
-    }
-
-    /// Input `seq`, committed at `times_ms`, was committed once before such a restart and once
-    /// after it, from a log position the restart replays: the restart that explains it.
-    pub(super) fn excuses_duplicate(&self, seq: u64, times_ms: &[u64]) -> Option<&OvertakenRestore> {
-        self.restores.iter().find(|o| {
-            let before = times_ms.iter().filter(|t| **t < o.at_ms).count();
-            times_ms.len() == 2 && before == 1 && o.replayed.get(seq as usize).copied().unwrap_or(false)
+    let overtaken = overtaken_checkpoints(run);
+    let completed_ends: Vec<(CheckpointId, u64)> =
+        run.checkpoints.iter().filter(|c| c.outcome == "COMPLETED").filter_map(|c| Some((c.id, c.end_ms?))).collect();
+    let replays = run
+        .restores
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            let RestoreCause::Restart { .. } = r.cause else { return None };
+            let restored = r.checkpoint.filter(|c| overtaken.contains(c))?;
+            let newer =
+                completed_ends.iter().filter(|(id, end)| *id > restored && *end <= r.at_ms).map(|c| c.0).max()?;
+            let next_restore = run.restores.get(i + 1).map_or(u64::MAX, |n| n.at_ms);
+            let first_completion =
+                completed_ends.iter().map(|c| c.1).filter(|end| *end > r.at_ms).min().unwrap_or(u64::MAX);
+            let kind = ReplayKind::OvertakenRestart { recovered_ms: next_restore.min(first_completion) };
+            Some(ExcusedReplay::new(spec, r, (restored, newer), kind))
         })
-    }
-
-    /// The summary's note: the restarts, the inputs committed again and the aborts; empty when
-    /// nothing was excused.
-    pub(super) fn note(&self, replayed: usize, aborts: usize) -> String {
-        if replayed == 0 && aborts == 0 {
-            return String::new();
-        }
-        let which: Vec<String> = self
-            .restores
-            .iter()
-            .map(|o| format!("checkpoint {} at t={} after {} completed", o.restored.0, o.at_ms, o.newer.0))
-            .collect();
-        format!(
-            "; expected by flink-1.11: a restart restored a savepoint that completed after a newer checkpoint, the \
-             store's last added (CompletedCheckpointStore#getLatestCheckpoint; {}): {replayed} inputs committed \
-             again, {aborts} aborts of committed transactions (TwoPhaseCommitSinkFunction#initializeState)",
-            which.join(", ")
-        )
-    }
+        .collect();
+    ExcusedReplays { replays }
 }
 
 #[cfg(test)]
@@ -155,9 +84,9 @@ mod tests {
         let (spec, _) =
             crate::tools::swarm::draw(&scenario("faults/savepoint-overtaken-broker-down-print-1.11.toml"), 9513);
         let run = crate::world::run(&spec, 9513);
-        let overtaken = OvertakenRestores::of(&spec, &run);
-        assert_eq!(overtaken.restores.len(), 1, "one restart from the overtaken savepoint");
-        let o = &overtaken.restores[0];
+        let overtaken = overtaken_restarts(&spec, &run);
+        assert_eq!(overtaken.replays.len(), 1, "one restart from the overtaken savepoint");
+        let o = &overtaken.replays[0];
         assert!(o.restored < o.newer, "{o:?}");
         let aborts = run.sink_anomalies.iter().filter(|a| overtaken.excuses_abort(a)).count();
         assert!(aborts > 0, "the recovery aborted a committed transaction");
@@ -170,12 +99,12 @@ mod tests {
         );
         let mut as_2x = spec.clone();
         as_2x.profile = ckptsim::profile::Profile::Flink23;
-        assert!(OvertakenRestores::of(&as_2x, &run).restores.is_empty());
+        assert!(overtaken_restarts(&as_2x, &run).replays.is_empty());
         let v = verdict_of(&as_2x, &run, "exactly-once");
         assert_eq!(v.passed, Some(false), "{}", v.summary);
         let mut failover = run.clone();
         failover.restores[0].cause = RestoreCause::JobManagerFailover { epoch: 2 };
-        assert!(OvertakenRestores::of(&spec, &failover).restores.is_empty(), "a failover is not excused");
+        assert!(overtaken_restarts(&spec, &failover).replays.is_empty(), "a failover is not excused");
         assert_eq!(verdict_of(&spec, &failover, "exactly-once").passed, Some(false));
     }
 }

@@ -124,6 +124,10 @@ impl JmHost {
         let (jm, epoch) = (&mut self.jm, self.epoch);
         match msg {
             Msg::TaskState { task, attempt, state, cause } => {
+                if state == ExecutionState::Canceled {
+                    let call = super::observe::RetryCall::CanceledReported { at_ms: now, task, attempt };
+                    self.s.with(|w| w.obs.notes.retry_calls.push(call));
+                }
                 if let Some(attempt) = from_world(epoch, attempt) {
                     jm.handle_task_state(now, task, attempt, state, cause)
                 }
@@ -450,8 +454,9 @@ fn send_rpc(w: &mut World, out: JobOutput, epoch: u64, inc: &impl Fn(TmId) -> u6
             w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::Deploy { task, attempt, restore, epoch });
             w.fire_anchor(&FaultAt::Deploying { attempt: number });
         }
-        JobOutput::Cancel { task, attempt: jm_attempt, tm } => {
-            *w.obs.notes.cancels_sent.entry((task, jm_attempt)).or_default() += 1;
+        JobOutput::Cancel { task, attempt: _, tm } => {
+            let at_ms = w.now();
+            w.obs.notes.retry_calls.push(super::observe::RetryCall::CancelSent { at_ms, task, attempt });
             w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::Cancel { task, attempt })
         }
         JobOutput::Trigger { task, attempt: _, tm, barrier } => {
@@ -473,11 +478,31 @@ fn send_rpc(w: &mut World, out: JobOutput, epoch: u64, inc: &impl Fn(TmId) -> u6
     }
 }
 
+/// An execution entered or left CANCELING in the JobMaster (attempt in its numbering): recorded
+/// for the retry rule (`check/retry_counts.rs` counts the cancel RPCs sent while CANCELING).
+fn note_canceling(
+    w: &mut World,
+    now: u64,
+    (task, attempt): (TaskId, Attempt),
+    (from, to): (ExecutionState, ExecutionState),
+) {
+    if (from == ExecutionState::Canceling) == (to == ExecutionState::Canceling) {
+        return;
+    }
+    let Some(attempt) = to_world(w.jm_epoch, attempt) else { return };
+    let call = if to == ExecutionState::Canceling {
+        super::observe::RetryCall::CancelingEntered { at_ms: now, task, attempt }
+    } else {
+        let canceled = to == ExecutionState::Canceled;
+        super::observe::RetryCall::CancelingLeft { at_ms: now, task, attempt, canceled }
+    };
+    w.obs.notes.retry_calls.push(call);
+}
+
 /// The JobMaster took `task`'s `attempt` as CANCELED after `calls` unacknowledged cancel calls:
-/// traced, and recorded with the cancel RPCs the world saw go out for it (`check/retry_counts.rs`).
-fn note_cancel_gave_up(w: &mut World, now: u64, task: TaskId, attempt: Attempt, calls: u32) {
-    let sent = w.obs.notes.cancels_sent.get(&(task, attempt)).copied().unwrap_or(0);
-    w.obs.notes.retry_give_ups.push(super::observe::RetryGiveUp::Cancel { at_ms: now, task, attempt, sent });
+/// traced (the `restart` checker's retry rule judges what the world saw instead, the RPCs sent
+/// and the attempt's CANCELING -> CANCELED without an answer: `check/retry_counts.rs`).
+fn note_cancel_gave_up(w: &mut World, task: TaskId, attempt: Attempt, calls: u32) {
     let name = w.graph.tasks[task.0 as usize].name.clone();
     w.tr(
         "jm",
@@ -504,6 +529,7 @@ fn note_job_output(w: &mut World, out: JobOutput, now: u64) {
             let name = w.graph.tasks[task.0 as usize].name.clone();
             let epoch = w.jm_epoch;
             w.obs.acks.task_state(epoch, now, task, attempt, to);
+            note_canceling(w, now, (task, attempt), (from, to));
             w.tr_typed("jm", "task", EventData::Transition { task, name: name.clone(), attempt, from, to });
             w.obs.task_transitions.push((now, name, from, to));
         }
@@ -524,7 +550,7 @@ fn note_job_output(w: &mut World, out: JobOutput, now: u64) {
                 EventData::Failure { failure, backoff_ms: None, cause },
             );
         }
-        JobOutput::CancelGaveUp { task, attempt, calls } => note_cancel_gave_up(w, now, task, attempt, calls),
+        JobOutput::CancelGaveUp { task, attempt, calls } => note_cancel_gave_up(w, task, attempt, calls),
         JobOutput::Restored { checkpoint, attempt } => {
             w.obs.restarts += 1;
             w.record_restore(now, RestoreCause::Restart { attempt: attempt.0 }, checkpoint);

@@ -238,12 +238,10 @@ struct Services {
 struct ProtocolNotes {
     notified_complete: Vec<(u64, CheckpointId)>,
     gate_passes: Vec<GatePass>,
-    /// Session 38: arrivals at triggering gates, retried calls given up, and the counts behind
-    /// them (cancel RPCs sent per attempt; retriable refusals per task attempt and transaction).
+    /// Session 38: arrivals at triggering gates. Session 39: the steps of retried calls as the
+    /// world saw them (cancel RPCs, commits and refusals, answers, FAILED reports).
     gate_waits: Vec<observe::GateWait>,
-    retry_give_ups: Vec<observe::RetryGiveUp>,
-    cancels_sent: BTreeMap<(TaskId, Attempt), u32>,
-    commit_refusals: BTreeMap<(TaskId, Attempt, ckptsim::state::TxnId), u32>,
+    retry_calls: Vec<observe::RetryCall>,
 }
 
 /// What the run observed, returned as [`RunResult`] (`observe.rs`).
@@ -527,7 +525,7 @@ impl World {
     /// record (`RunResult::restored_lists`).
     fn record_restored_lists(&mut self, t: &ckptsim::task::Task, attempt: Attempt, cp: &CompletedCheckpoint) {
         let now = self.now();
-        let rows = restored_lists(&self.graph, t, attempt, cp, now);
+        let rows = restored_lists(&self.spec, &self.graph, t, attempt, cp, now);
         self.obs.restored_lists.extend(rows);
     }
 
@@ -770,6 +768,7 @@ pub(super) fn on_link(link: (Option<Addr>, Option<Addr>), from: Addr, to: Addr) 
 /// (`RunResult::restored_lists`). The world and the explorer (`tools/explore`) record a
 /// restored task's lists with it.
 pub(crate) fn restored_lists(
+    spec: &JobSpec,
     graph: &Graph,
     t: &ckptsim::task::Task,
     attempt: Attempt,
@@ -780,11 +779,12 @@ pub(crate) fn restored_lists(
     let mut out = Vec::new();
     if let Some(restored) = t.restored_head_lists() {
         // A broadcast-process head (session 38): its states are slot 0, and its instance is the
-        // vertex's first operator (`Name -> ...` in the vertex's name). Session 39: one record
+        // vertex's first operator (its index in `spec.operators`, session 39: not read back from
+        // the vertex's display name). Session 39: one record
         // per state, in snapshot order: `Name[i]` the broadcast state `rules`, `Name#c[i]` the
         // c-th state after it (a second broadcast state, or the keyed side's keyed state).
         let (vertex, subtask) = graph.task_vertex[t.id().0 as usize];
-        let head = graph.vertices[vertex].name.split(" -> ").next().unwrap_or_default();
+        let head = graph.vertices[vertex].ops.first().map_or("", |&op| spec.operators[op].name.as_str());
         let stored = states.first().map(ckptsim::broadcast_process::state_parts).unwrap_or_default();
         for (c, restored) in restored.iter().enumerate() {
             let operator = match c {

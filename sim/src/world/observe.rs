@@ -401,31 +401,84 @@ pub struct GateWait {
     pub after: u64,
 }
 
-/// The end of a retried call: an execution the JobMaster took as CANCELED once its cancel RPCs
-/// went unacknowledged, or a Sink V2 task that failed on a commit the store refused as
-/// retriable (session 38, `check/retry_counts.rs`), with what the world saw go out before.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum RetryGiveUp {
-    /// The JobMaster gave up cancelling `task`'s `attempt` after `sent` cancel RPCs.
-    Cancel {
+/// One step of a retried call as the world saw it go over the network or to the store (session
+/// 39, `check/retry_counts.rs`): never what the model says it decided, so that a model whose
+/// give-up bookkeeping is wrong is judged by what it did. Attempts in the world's numbering
+/// (the JobMaster's attempt in its leader epoch, `to_world`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RetryCall {
+    /// The JobMaster sent a cancel RPC for `task`'s `attempt`.
+    CancelSent {
         /// When, ms.
         at_ms: u64,
         /// The task.
         task: TaskId,
-        /// Its attempt (the JobMaster's numbering).
+        /// Its attempt.
         attempt: Attempt,
-        /// Cancel RPCs the JobMaster sent for that attempt (counted by the world).
-        sent: u32,
     },
-    /// A Sink V2 task failed after the store refused its commit of one transaction `refused`
-    /// times as retriable.
-    Commit {
+    /// A CANCELED state update of `task`'s `attempt` reached the JobMaster (the TaskManager
+    /// answered, whatever came of the RPCs).
+    CanceledReported {
         /// When, ms.
         at_ms: u64,
         /// The task.
         task: TaskId,
-        /// The store's retriable refusals of that transaction's commit in this attempt.
-        refused: u32,
+        /// Its attempt.
+        attempt: Attempt,
+    },
+    /// The JobMaster's view of `task`'s `attempt` went to CANCELING: the execution's cancel
+    /// RPCs (`Execution#cancel`) go out from now on. Cancels sent outside CANCELING (to a lost
+    /// TaskManager, or to an execution the JobMaster no longer runs, deployment
+    /// reconciliation) are single calls, not retried, and not counted.
+    CancelingEntered {
+        /// When, ms.
+        at_ms: u64,
+        /// The task.
+        task: TaskId,
+        /// Its attempt.
+        attempt: Attempt,
+    },
+    /// The JobMaster's view of `task`'s `attempt` left CANCELING (`canceled`: to CANCELED).
+    CancelingLeft {
+        /// When, ms.
+        at_ms: u64,
+        /// The task.
+        task: TaskId,
+        /// Its attempt.
+        attempt: Attempt,
+        /// Whether it went to CANCELED (else FAILED or FINISHED).
+        canceled: bool,
+    },
+    /// A sink task's `attempt` asked the transactional store to commit `txn`.
+    CommitAsked {
+        /// When, ms.
+        at_ms: u64,
+        /// The task.
+        task: TaskId,
+        /// Its attempt.
+        attempt: Attempt,
+        /// The transaction.
+        txn: ckptsim::state::TxnId,
+    },
+    /// The store refused that commit as retriable (the transaction stays pre-committed).
+    CommitRefused {
+        /// When, ms.
+        at_ms: u64,
+        /// The task.
+        task: TaskId,
+        /// Its attempt.
+        attempt: Attempt,
+        /// The transaction.
+        txn: ckptsim::state::TxnId,
+    },
+    /// A task's `attempt` reported FAILED to the JobMaster.
+    FailedReported {
+        /// When, ms.
+        at_ms: u64,
+        /// The task.
+        task: TaskId,
+        /// Its attempt.
+        attempt: Attempt,
     },
 }
 
@@ -688,8 +741,9 @@ pub struct RunResult {
     pub gate_passes: Vec<GatePass>,
     /// Each arrival of a log source attempt at a triggering gate (session 38).
     pub gate_waits: Vec<GateWait>,
-    /// Each retried call given up: cancel RPCs, Sink V2 commits (session 38).
-    pub retry_give_ups: Vec<RetryGiveUp>,
+    /// Each step of the retried calls (cancel RPCs, Sink V2 commits) as the world saw it
+    /// (session 39), in the order it happened.
+    pub retry_calls: Vec<RetryCall>,
     /// Trigger RPCs (or, flink-2.3, their answers) the network dropped, in the order lost.
     pub lost_triggers: Vec<LostTrigger>,
     /// flink-2.3 trigger RPCs the TaskManager answered as failed (it does not run the attempt)

@@ -471,7 +471,8 @@ fn plant_keyed_by_subtask(cp: &CompletedCheckpoint, old: &JobLayout, new: &JobLa
 
 /// The planted `source-splits-by-subtask` (2.x): new source subtask `i` restores old subtask
 /// `i`'s splits (none beyond the old parallelism); the splits of old subtasks beyond the new
-/// parallelism are in no restored state, so their partitions start over as new ones.
+/// parallelism are in no restored state, and the enumerator, whose own state lists them as
+/// assigned, hands them out to no one (`task_build.rs`): their partitions stay unread.
 fn plant_source_splits_by_subtask(
     spec: &JobSpec,
     cp: &CompletedCheckpoint,

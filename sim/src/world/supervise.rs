@@ -545,7 +545,7 @@ fn take_result(w: &mut World, seed: u64, committed: Rows) -> RunResult {
         notified_complete: std::mem::take(&mut o.notes.notified_complete),
         gate_passes: std::mem::take(&mut o.notes.gate_passes),
         gate_waits: std::mem::take(&mut o.notes.gate_waits),
-        retry_give_ups: std::mem::take(&mut o.notes.retry_give_ups),
+        retry_calls: std::mem::take(&mut o.notes.retry_calls),
         lost_triggers: std::mem::take(&mut o.lost_triggers),
         failed_triggers: std::mem::take(&mut o.failed_triggers),
         lost_abort_notifications: std::mem::take(&mut o.lost_abort_notifications),

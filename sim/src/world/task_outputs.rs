@@ -449,20 +449,21 @@ fn store_op(w: &mut World, t: &mut Task, at: DrainAt, op: SinkOutput, commit: Op
         SinkOutput::Abort { .. } => w.obs.transactions.aborted += 1,
         _ => {}
     }
+    if let Some(txn) = commit {
+        let asked = super::observe::RetryCall::CommitAsked { at_ms: now, task, attempt: at.key.1, txn };
+        w.obs.notes.retry_calls.push(asked);
+    }
     let applied = match w.services.txn_store.apply_with_failures(now, op) {
         Ok(Err(refusal)) => {
             // A retriable refusal (`StoreConfig::retriable_commit_failures`): the sink retries
             // (Sink V2) or rethrows (legacy); either way this commit did not happen.
             let text = format!("{task} commit refused, retriable (attempt {})", refusal.attempt);
             w.tr_task(&tm_node(tm), "sink", task, text);
-            let refused = w.obs.notes.commit_refusals.entry((task, at.key.1, refusal.txn)).or_default();
-            *refused += 1;
-            let (refused, failed_before) = (*refused, t.has_failed());
+            let refused =
+                super::observe::RetryCall::CommitRefused { at_ms: now, task, attempt: at.key.1, txn: refusal.txn };
+            w.obs.notes.retry_calls.push(refused);
             for ev in t.handle_commit_retriable(now, refusal.txn) {
                 w.tr_task(&tm_node(tm), "sink", task, format!("{task} {ev:?}"));
-            }
-            if !failed_before && t.has_failed() {
-                w.obs.notes.retry_give_ups.push(super::observe::RetryGiveUp::Commit { at_ms: now, task, refused });
             }
             return false;
         }

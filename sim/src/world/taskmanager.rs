@@ -298,5 +298,9 @@ pub(super) fn report(
     state: ExecutionState,
     cause: Option<String>,
 ) {
+    if state == ExecutionState::Failed {
+        let at_ms = w.now();
+        w.obs.notes.retry_calls.push(super::observe::RetryCall::FailedReported { at_ms, task, attempt });
+    }
     w.send(tm_addr(tm), JM, Msg::TaskState { task, attempt, state, cause });
 }

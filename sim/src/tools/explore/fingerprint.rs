@@ -92,9 +92,7 @@ impl Sys {
                 // Session 38: the completion notifications, gate passes and anchored faults'
                 // strikes (`coordinator`, `restart`).
                 + (o.notified_complete.len() + o.gate_passes.len() + o.faults.len() + o.gate_waits.len()) as u64
-                    * 1_000_000_000
-                // Session 39: the retried calls given up (`restart`).
-                + o.retry_give_ups.len() as u64 * 1_000_000_000_000,
+                    * 1_000_000_000,
             o.offset_commits.values().map(|v| v.len() as u64).sum::<u64>()
                 + o.source_event_time.len() as u64 * 1_000_000
                 + o.finished_restores.len() as u64 * 1_000_000_000,

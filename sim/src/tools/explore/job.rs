@@ -228,8 +228,5 @@ fn initial_obs() -> Obs {
         gate_passes: vec![],
         gate_waits: vec![],
         faults: vec![],
-        commit_refusals: BTreeMap::new(),
-        retry_give_ups: vec![],
-        cancels_sent: BTreeMap::new(),
     }
 }

@@ -605,15 +605,6 @@ struct Obs {
     /// The scenario's anchored faults that struck (`anchors.rs`), traced as the world traces a
     /// fault's start: the `restart` checker's fault rule (session 38).
     faults: Vec<(u64, String, EventData)>,
-    /// Per (sink task, attempt, transaction), the commits the store refused as retriable, as
-    /// the world counts them (`world/task_outputs.rs` `store_op`; session 39).
-    commit_refusals: BTreeMap<(TaskId, Attempt, ckptsim::state::TxnId), u32>,
-    /// Each retried call given up (a Sink V2 committer that failed its task on a refusal), as
-    /// the world records them: the `restart` checker's retry-count rule (session 39).
-    retry_give_ups: Vec<crate::world::RetryGiveUp>,
-    /// Cancel calls the JobMaster sent per (task, JobMaster attempt), as the world counts them
-    /// (session 39).
-    cancels_sent: BTreeMap<(TaskId, Attempt), u32>,
 }
 
 /// One data channel's queue: stream elements, each with the number of records a priority barrier

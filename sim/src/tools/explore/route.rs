@@ -44,20 +44,7 @@ impl Explorer<'_> {
             // this loop's next output), the legacy sink rethrows (its `Failed` next).
             Ok(Err(refusal)) => {
                 let Some(x) = sys.tasks.get_mut(&t) else { return };
-                let (attempt, failed_before) = (x.attempt(), x.has_failed());
-                let x = x.make_mut();
-                x.handle_commit_retriable(now, refusal.txn);
-                let gave_up = !failed_before && x.has_failed();
-                // Counted per attempt and transaction and recorded when the committer gives
-                // up, as the world's `store_op` does (session 39): the `restart` checker's
-                // retry-count rule (`check/retry_counts.rs`).
-                let obs = sys.obs.make_mut();
-                let refused = obs.commit_refusals.entry((t, attempt, refusal.txn)).or_default();
-                *refused += 1;
-                if gave_up {
-                    let refused = *refused;
-                    obs.retry_give_ups.push(crate::world::RetryGiveUp::Commit { at_ms: now, task: t, refused });
-                }
+                x.make_mut().handle_commit_retriable(now, refusal.txn);
             }
             Err(e) => {
                 // A commit the store refused after the transaction timeout goes
@@ -674,7 +661,7 @@ impl Explorer<'_> {
         }
         if !task.has_failed() {
             // What a user operator's list state restored (the `state` checker).
-            let rows = crate::world::restored_lists(&job.graph, task, attempt, cp, now);
+            let rows = crate::world::restored_lists(&job.spec, &job.graph, task, attempt, cp, now);
             if !rows.is_empty() {
                 sys.obs.make_mut().restored_lists.extend(rows);
             }
@@ -748,13 +735,6 @@ impl Explorer<'_> {
                     self.send_to_task(sys, task, Ctl::Deploy { attempt, restore })
                 }
                 JobOutput::Cancel { task, attempt, .. } => {
-                    // Counted per JobMaster attempt as they go out, as the world counts them
-                    // (session 39): the evidence of the `restart` checker's retry-count rule.
-                    // Kept only while the execution is CANCELING (forgotten when it leaves it),
-                    // so the count adds nothing to the state the JobMaster's retry does not hold.
-                    if sys.jm.execution(task) == (attempt, ExecutionState::Canceling) {
-                        *sys.obs.make_mut().cancels_sent.entry((task, attempt)).or_default() += 1;
-                    }
                     let attempt = Self::to_epoch(sys, attempt);
                     self.send_to_task(sys, task, Ctl::Cancel { attempt })
                 }
@@ -777,21 +757,11 @@ impl Explorer<'_> {
                     self.send_to_task(sys, task, Ctl::NotifyAborted { attempt, id })
                 }
                 JobOutput::JobStatusChanged { to, .. } => stop_failed |= Self::job_status_changed(sys, to),
-                JobOutput::TaskStateChanged { task, attempt, from, to } => {
+                JobOutput::TaskStateChanged { task, attempt, to, .. } => {
                     // The JobManager's view of its tasks (`world/acks.rs`), in JobMaster attempts.
                     sys.acks.make_mut().task_state(u64::from(sys.epoch), now, task, attempt, to);
-                    if from == ExecutionState::Canceling && sys.obs.cancels_sent.contains_key(&(task, attempt)) {
-                        sys.obs.make_mut().cancels_sent.remove(&(task, attempt));
-                    }
                 }
-                JobOutput::CancelGaveUp { task, attempt, .. } => {
-                    // The JobMaster took the execution as CANCELED after its cancel calls went
-                    // unanswered (lost `cancel` messages), recorded as the world's
-                    // `note_cancel_gave_up` does with the calls it saw go out (session 39).
-                    let obs = sys.obs.make_mut();
-                    let sent = obs.cancels_sent.get(&(task, attempt)).copied().unwrap_or(0);
-                    obs.retry_give_ups.push(crate::world::RetryGiveUp::Cancel { at_ms: now, task, attempt, sent });
-                }
+                JobOutput::CancelGaveUp { .. } => {}
                 JobOutput::RestartScheduled { at_ms, backoff_ms, failure, cause } => {
                     sys.obs.make_mut().restart_schedule.push((now, failure, backoff_ms));
                     sys.obs.make_mut().failures.push((
