@@ -67,6 +67,12 @@ mod union_gate;
 #[path = "conformance/network_input.rs"]
 mod network_input;
 
+#[path = "conformance/failover.rs"]
+mod failover;
+
+#[path = "conformance/plan.rs"]
+mod plan;
+
 use common::Flink;
 use std::collections::BTreeMap;
 
@@ -93,6 +99,8 @@ fn all_cases() -> Vec<(Flink, &'static str)> {
     all.extend(keyed_process::census());
     all.extend(union_gate::census());
     all.extend(network_input::census());
+    all.extend(failover::census());
+    all.extend(plan::census());
     all
 }
 
