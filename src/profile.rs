@@ -369,6 +369,18 @@ impl Profile {
     pub fn cancel_marker_fails_older_unaligned(self) -> bool {
         matches!(self, Profile::Flink23)
     }
+
+    /// §3.3 a cancel marker of the unaligned checkpoint whose barriers this task has all
+    /// received (its snapshot taken, its channel state complete): 1.11's
+    /// `CheckpointBarrierUnaligner.ThreadSafeUnaligner#setCancelledCheckpointId` aborts it (the
+    /// barrier count is reset only by a newer checkpoint or an abort, so it is still non-zero),
+    /// and the task declines it and forwards the marker (`CheckpointBarrierUnalignerCancellationTest`,
+    /// `checkpoint(10), cancel(10)` on one channel: aborted). 2.x's `SingleCheckpointBarrierHandler`
+    /// has finished that checkpoint and ignores the marker (`UnalignedCheckpointsCancellationTest`:
+    /// not aborted).
+    pub fn cancel_marker_aborts_completed_unaligned(self) -> bool {
+        matches!(self, Profile::Flink111)
+    }
 }
 
 /// What a two-phase-commit sink does in a job without checkpointing

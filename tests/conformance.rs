@@ -70,6 +70,12 @@ mod network_input;
 #[path = "conformance/broadcast_process.rs"]
 mod broadcast_process;
 
+#[path = "conformance/failover.rs"]
+mod failover;
+
+#[path = "conformance/plan.rs"]
+mod plan;
+
 use common::Flink;
 use std::collections::BTreeMap;
 
@@ -97,6 +103,8 @@ fn all_cases() -> Vec<(Flink, &'static str)> {
     all.extend(union_gate::census());
     all.extend(network_input::census());
     all.extend(broadcast_process::census());
+    all.extend(failover::census());
+    all.extend(plan::census());
     all
 }
 

@@ -65,6 +65,10 @@ pub(super) struct Single {
     pub(super) blocked: BTreeSet<ChannelId>,
     /// Ids newer than `current` the JobManager reported aborted before their first barrier.
     pub(super) jm_aborted: BTreeSet<CheckpointId>,
+    /// The unaligned checkpoint whose barriers all arrived (`current`), until a newer id or an
+    /// abort: under flink-1.11 its cancel marker still aborts it
+    /// ([`Profile::cancel_marker_aborts_completed_unaligned`](crate::Profile::cancel_marker_aborts_completed_unaligned)).
+    pub(super) unaligned_done: Option<CheckpointId>,
 }
 
 impl Single {
@@ -75,6 +79,7 @@ impl Single {
             state: SingleState::WaitingForFirstBarrier,
             blocked: BTreeSet::new(),
             jm_aborted: BTreeSet::new(),
+            unaligned_done: None,
         }
     }
 
@@ -282,6 +287,7 @@ impl Single {
         // are released by the next checkpoint.
         self.blocked.clear();
         self.current = id;
+        self.unaligned_done = None;
         self.jm_aborted.retain(|&x| x >= id);
         if self.jm_aborted.remove(&id) {
             self.last_done = id;
@@ -319,6 +325,7 @@ impl Single {
             // all-barriers-received future, after which `ChannelStateWriter#finishInput` runs).
             env.emit(HandlerOutput::ChannelStateComplete { id: barrier.id });
             self.last_done = self.current;
+            self.unaligned_done = Some(self.current);
             self.state = SingleState::WaitingForFirstBarrier;
         }
     }
@@ -391,6 +398,7 @@ impl Single {
         }
         self.current = self.current.max(cancelled);
         self.last_done = self.last_done.max(cancelled);
+        self.unaligned_done = None;
         self.blocked.clear();
         if cancelled == self.current {
             env.metrics.reset();
@@ -405,7 +413,11 @@ impl Single {
             // The planted bug: the marker is dropped; a blocked channel waits for the next barrier.
             return;
         }
-        if id > self.current || (id == self.current && self.pending()) {
+        // 1.11: the marker of the unaligned checkpoint completed here aborts it too.
+        let completed_here = env.profile.cancel_marker_aborts_completed_unaligned()
+            && id == self.current
+            && self.unaligned_done == Some(id);
+        if id > self.current || (id == self.current && self.pending()) || completed_here {
             let kept = std::mem::take(&mut self.blocked);
             self.abort_internal(env, id, CheckpointFailureReason::CheckpointDeclinedOnCancellationBarrier);
             if env.variant == Variant::CancelUnblocksOwnChannel {
@@ -413,7 +425,8 @@ impl Single {
                 self.blocked = kept.into_iter().filter(|&c| c != ch).collect();
             }
         }
-        // Otherwise a trailing marker of a checkpoint already completed or cancelled: ignored.
+        // Otherwise a trailing marker of a checkpoint already completed (2.x; 1.11 aligned) or
+        // cancelled: ignored.
     }
 
     pub(super) fn on_end_of_partition(&mut self, env: &mut Env, now_ms: u64, ch: ChannelId) {
@@ -511,6 +524,7 @@ impl Single {
 
     pub(super) fn invariants(&self, env: &Env) {
         assert!(self.last_done <= self.current);
+        assert!(self.unaligned_done.is_none_or(|d| d == self.current && !self.pending()));
         assert!(self.blocked.iter().all(|ch| ch.0 < env.num_channels && !env.closed.contains(ch)));
         assert!(self.jm_aborted.iter().all(|&x| x > self.current));
         assert!(self.jm_aborted.len() <= MAX_TRACKED_CHECKPOINTS);

@@ -49,6 +49,9 @@ struct Case {
     /// with `CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER` under flink-2.3
     /// (`AsyncCheckpointRunnable` keeps the underlying reason) and none under flink-1.11.
     in_flight_failed: &'static [u64],
+    /// Only whether anything was triggered and whether anything was aborted (Flink's
+    /// `UnalignedCheckpointsCancellationTest` invokable records just these two flags).
+    flags: Option<(bool, bool)>,
 }
 
 /// What Flink's metrics tests read: `getCheckpointStartDelayNanos`, the alignment duration and
@@ -93,6 +96,7 @@ fn base(
         metrics_at_end: None,
         alignment_zero_after: &[],
         in_flight_failed: &[],
+        flags: None,
     }
 }
 
@@ -308,6 +312,21 @@ fn cases() -> Vec<Case> {
                 2,
                 "B0:1 C1:2 C1:3",
                 &[1, -2, -3],
+            )
+        },
+        // CheckpointedInputGateTest.testPersisting (FLINK-21104, 2.x): the newer barrier 2
+        // arrives first on channel 0, the obsolete barrier 1 (cancelled upstream, never
+        // triggered here) later on channels 1 and 2: 2 is triggered once, 1 is neither
+        // triggered nor aborted, and the obsolete barriers do not disturb 2's alignment.
+        Case {
+            pending_at_end: Some(None),
+            ..base(
+                flink("CheckpointedInputGateTest", "testPersisting", "1.13-2.x"),
+                vec![F23],
+                Alternating,
+                3,
+                "R0 B0:2 R0 R1 B1:1 R1 R2 R0 R1 R2 B1:2 R1 B2:1 R2 B2:2 R2",
+                &[2],
             )
         },
         // A cancel marker before the barrier: aborted at once, the later barrier triggers nothing.
@@ -677,6 +696,14 @@ fn run(case: &Case, profile: Profile) -> Result<(), String> {
             }
         }
     }
+    if let Some((trigger, abort)) = case.flags {
+        let got = (seq.iter().any(|&i| i > 0), seq.iter().any(|&i| i < 0));
+        return if got == (trigger, abort) {
+            Ok(())
+        } else {
+            Err(format!("(triggered, aborted) {got:?} (sequence {seq:?}), Flink {:?}", (trigger, abort)))
+        };
+    }
     if in_flight_failed != case.in_flight_failed {
         return Err(format!("in-flight data failed for {in_flight_failed:?}, expected {:?}", case.in_flight_failed));
     }
@@ -731,14 +758,82 @@ fn run(case: &Case, profile: Profile) -> Result<(), String> {
     Ok(())
 }
 
+/// `UnalignedCheckpointsCancellationTest` (1.12-2.x, `SingleCheckpointBarrierHandler` for
+/// unaligned checkpoints) and its 1.11 form `CheckpointBarrierUnalignerCancellationTest`: every
+/// parameter row (barriers and cancel markers of checkpoints 10 and 20 on channel 0 of one or
+/// two channels) and whether the invokable saw a trigger and an abort. The forms differ in one
+/// row: a cancel marker of the checkpoint whose only barrier was already received aborts it in
+/// 1.11 (`setCancelledCheckpointId`: `numBarriersReceived` is still 1) and not in 2.x (the
+/// checkpoint is complete at the handler); 2.x adds the same row with two channels.
+fn cancellation_cases() -> Vec<Case> {
+    const V2_ROWS: [(bool, bool, &str, u32); 13] = [
+        (false, true, "C0:10 C0:20", 1),
+        (false, true, "C0:20 C0:10", 1),
+        (false, true, "C0:10 B0:10", 1),
+        (true, true, "C0:10 B0:20", 1),
+        (false, true, "C0:20 B0:10", 1),
+        (true, false, "B0:10 B0:10", 1),
+        (true, false, "B0:10 B0:20", 1),
+        (true, true, "B0:10 B0:20", 2),
+        (true, false, "B0:20 B0:10", 1),
+        (true, false, "B0:10 C0:10", 1),
+        (true, true, "B0:10 C0:10", 2),
+        (true, true, "B0:10 C0:20", 1),
+        (true, false, "B0:20 C0:10", 1),
+    ];
+    const V1_ROWS: [(bool, bool, &str, u32); 12] = [
+        (false, true, "C0:10 C0:20", 1),
+        (false, true, "C0:20 C0:10", 1),
+        (false, true, "C0:10 B0:10", 1),
+        (true, true, "C0:10 B0:20", 1),
+        (false, true, "C0:20 B0:10", 1),
+        (true, false, "B0:10 B0:10", 1),
+        (true, false, "B0:10 B0:20", 1),
+        (true, true, "B0:10 B0:20", 2),
+        (true, false, "B0:20 B0:10", 1),
+        (true, true, "B0:10 C0:10", 1),
+        (true, true, "B0:10 C0:20", 1),
+        (true, false, "B0:20 C0:10", 1),
+    ];
+    let name = |script: &str, channels: u32| -> &'static str {
+        let events = script.replace("B0:", "checkpoint(").replace("C0:", "cancel(").replace(' ', "), ");
+        Box::leak(format!("test [{events})], numChannels {channels}").into_boxed_str())
+    };
+    let mut v = Vec::new();
+    for (class, version, profile, rows) in [
+        ("UnalignedCheckpointsCancellationTest", "1.12-2.x", F23, &V2_ROWS[..]),
+        ("CheckpointBarrierUnalignerCancellationTest", "1.11", F111, &V1_ROWS[..]),
+    ] {
+        for &(trigger, abort, script, channels) in rows {
+            v.push(Case {
+                flags: Some((trigger, abort)),
+                ..base(
+                    flink(class, name(script, channels), version),
+                    vec![profile],
+                    HandlerKind::Alternating,
+                    channels,
+                    script,
+                    &[],
+                )
+            });
+        }
+    }
+    v
+}
+
 #[test]
 fn barrier_handlers() {
-    let all = cases();
+    let mut all = cases();
+    all.extend(cancellation_cases());
     let runs: Vec<(usize, Profile)> =
         all.iter().enumerate().flat_map(|(i, c)| c.profiles.iter().map(move |p| (i, *p))).collect();
     run_table("barrier handlers", &runs, |(i, p)| case_name(&all[*i].flink, *p), |(i, p)| run(&all[*i], *p));
 }
 
 pub fn census() -> Vec<(Flink, &'static str)> {
-    cases().iter().flat_map(|c| c.profiles.iter().map(move |p| (c.flink, profile_name(*p)))).collect()
+    cases()
+        .iter()
+        .chain(cancellation_cases().iter())
+        .flat_map(|c| c.profiles.iter().map(move |p| (c.flink, profile_name(*p))))
+        .collect()
 }

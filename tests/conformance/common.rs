@@ -178,4 +178,79 @@ pub const NOT_POSABLE: &[(&str, &str, &str)] = &[
         "testBatchProcessingRecordsCanBeInterrupted",
         "same (interrupting a batch of records)",
     ),
+    (
+        "PendingCheckpointTest",
+        "testAbortDiscardsState",
+        "discarding an aborted checkpoint's state handles (files) has no counterpart: the model's snapshots are values, an aborted pending checkpoint is dropped",
+    ),
+    (
+        "PendingCheckpointTest",
+        "testPendingCheckpointStatsCallbacks",
+        "checkpoint statistics callbacks (PendingCheckpointStats) are not modelled",
+    ),
+    (
+        "PendingCheckpointTest",
+        "testNullSubtaskStateLeadsToStatelessTask",
+        "operator state handles keyed by OperatorID (a null TaskStateSnapshot) are not modelled; a task's snapshot is one value per operator slot",
+    ),
+    (
+        "PendingCheckpointTest",
+        "testNonNullSubtaskStateLeadsToStatefulTask",
+        "operator state handles keyed by OperatorID are not modelled (same as testNullSubtaskStateLeadsToStatelessTask)",
+    ),
+    (
+        "PendingCheckpointTest",
+        "testDisposeDisposesCoordinatorStates",
+        "operator-coordinator state handles are not modelled (a hook acknowledges without state), so there is nothing to dispose",
+    ),
+    (
+        "SchedulingPipelinedRegionComputeUtilTest",
+        "testTwoComponentsViaBlockingExchange",
+        "blocking result partitions do not exist in the model: a streaming job's exchanges are all pipelined (also the 1.11 PipelinedRegionComputeUtilTest method)",
+    ),
+    (
+        "SchedulingPipelinedRegionComputeUtilTest",
+        "testTwoComponentsViaBlockingExchange2",
+        "blocking result partitions are not modelled (also the 1.11 method)",
+    ),
+    (
+        "SchedulingPipelinedRegionComputeUtilTest",
+        "testMultipleComponentsViaCascadeOfJoins",
+        "blocking result partitions are not modelled (also the 1.11 method)",
+    ),
+    (
+        "SchedulingPipelinedRegionComputeUtilTest",
+        "testDiamondWithMixedPipelinedAndBlockingExchanges",
+        "blocking result partitions are not modelled (also the 1.11 method)",
+    ),
+    (
+        "SchedulingPipelinedRegionComputeUtilTest",
+        "testCyclicDependentRegionsAreMerged",
+        "blocking result partitions are not modelled",
+    ),
+    (
+        "SchedulingPipelinedRegionComputeUtilTest",
+        "testPipelinedApproximateDifferentRegions",
+        "PIPELINED_APPROXIMATE partitions (approximate local recovery) are not modelled",
+    ),
+    (
+        "PipelinedRegionComputeUtilTest",
+        "testBlockingAllToAllTopologyWithCoLocation",
+        "co-location constraints (iterations) and blocking partitions are not modelled",
+    ),
+    (
+        "PipelinedRegionComputeUtilTest",
+        "testPipelinedOneToOneTopologyWithCoLocation",
+        "co-location constraints (iterations) are not modelled: unconnected subtasks are never one region",
+    ),
+    (
+        "ExecutionFailureHandlerTest",
+        "testUnrecoverableErrorCheck",
+        "a Java exception's cause chain (SuppressRestartsException nested or not) has no counterpart: the model's failure causes are typed (FailureCause)",
+    ),
+    (
+        "ExecutionFailureHandlerTest",
+        "testNonRecoverableFailureHandlingResult (1.11)",
+        "under flink-1.11 no failure of the model is unrecoverable (1.11 restarts after a failure that follows a stop's savepoint); posed under flink-2.3",
+    ),
 ];

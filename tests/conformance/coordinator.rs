@@ -61,6 +61,8 @@ enum Step {
     JobMasterHost,
     /// The host handled the FailJob: job RESTARTING (view), then `job_failure_handled`.
     JobFailed,
+    /// Renders `mark <text>`: pins where in the output a later line must come.
+    Mark(&'static str),
 }
 use RequestKind::{Manual, Periodic, PeriodicSavepoint, Savepoint};
 use Step::*;
@@ -91,7 +93,12 @@ fn render(o: &CoordinatorOutput) -> String {
             format!("notify-aborted {id}\nabort-carries-latest {l}")
         }
         CoordinatorOutput::TriggerMasterHooks { id, kind, .. } => format!("trigger-hooks {id} {}", k(kind)),
-        CoordinatorOutput::Completed(cp) => format!("complete {} {}", cp.id, k(&cp.kind)),
+        CoordinatorOutput::Completed(cp) => {
+            // The tasks the checkpoint holds as finished (`OperatorState#isFullyFinished`).
+            let finished: Vec<String> =
+                cp.tasks.iter().filter(|(_, s)| s.from_finished_task).map(|(t, _)| t.0.to_string()).collect();
+            format!("complete {} {}\nfinished-in {} [{}]", cp.id, k(&cp.kind), cp.id, finished.join(","))
+        }
         CoordinatorOutput::Aborted { id, kind, reason, .. } => format!("abort {id} {} {reason}", k(kind)),
         CoordinatorOutput::RequestFailed { request, reason } => format!("rejected {} {reason}", request.name()),
         CoordinatorOutput::Queue { request, change } => format!("queue {} {change:?}", request.name()),
@@ -189,6 +196,7 @@ fn drive(case: &Case, profile: Profile) -> (Vec<String>, CheckpointCoordinator) 
             DeclineBy(id, t, r) => c.handle_decline(now, CheckpointId(*id), TaskId(*t), *r),
             Stop => c.stop_with_savepoint(now, StopMode::NoDrain),
             Trig => lines.push(format!("triggering {}", c.is_triggering())),
+            Mark(text) => lines.push(format!("mark {text}")),
             Queue => lines.push(format!(
                 "queue {}",
                 c.queued_request_kinds().iter().map(|k| k.name()).collect::<Vec<_>>().join(",")
@@ -810,6 +818,7 @@ fn cases() -> Vec<Case> {
     cases.extend(plan_and_abort_cases());
     cases.extend(finished_task_cases());
     cases.extend(failed_job_queue_cases());
+    cases.extend(pending_checkpoint_cases());
     cases
 }
 
@@ -1492,6 +1501,182 @@ fn failed_job_queue_cases() -> Vec<Case> {
             &["trigger 3 ckpt"],
         ),
     ]
+}
+
+const PENDING: &str = "PendingCheckpointTest";
+
+/// `PendingCheckpointTest` (1.11 and 2.x forms; the same methods and expectations apart from
+/// `testFinalizeCheckpointWithFullyFinishedOperators`, 2.x only). `PendingCheckpoint` is not a
+/// public type of the core: each expectation is posed through the coordinator that owns it.
+/// `canBeSubsumed()` is false for every savepoint (forced, not forced under unaligned
+/// checkpoints, synchronous): a newer checkpoint's completion does not abort it, and it
+/// completes later. The completion future is done on every abort (declined, expired, subsumed)
+/// and on finalization, never while an ack is missing. A master state / operator-coordinator
+/// state must be acknowledged before the checkpoint is fully acknowledged (the core registers
+/// hooks and coordinators as `HookId`s, and triggers the tasks once all acknowledged); a
+/// duplicate or unknown coordinator acknowledgement changes nothing.
+fn pending_checkpoint_cases() -> Vec<Case> {
+    let tolerant = || cfg(|c| c.tolerable_failures = 10);
+    let mut v = Vec::new();
+    for version in [V1, V2] {
+        let profiles = if version == V1 { vec![F111] } else { vec![F23] };
+        let at = |c: Case| Case { profiles: profiles.clone(), ..c };
+        v.extend([
+            at(case(
+                flink(PENDING, "testCanBeSubsumed (forced savepoint)", version),
+                cfg(|c| c.max_concurrent = 2),
+                vec![Up, Req(Savepoint), Req(Manual), AckAll(2), Mark("checkpoint 2 acked"), AckAll(1)],
+                &[
+                    "trigger 1 savepoint",
+                    "trigger 2 ckpt",
+                    "complete 2 ckpt",
+                    "mark checkpoint 2 acked",
+                    "complete 1 savepoint",
+                ],
+                &["abort 1 savepoint CHECKPOINT_SUBSUMED"],
+            )),
+            at(case(
+                flink(PENDING, "testSyncSavepointCannotBeSubsumed", version),
+                cfg(|c| c.max_concurrent = 2),
+                vec![Up, Stop, Req(Manual), AckAll(2), Mark("checkpoint 2 acked"), AckAll(1)],
+                &[
+                    "trigger 1 savepoint",
+                    "trigger 2 ckpt",
+                    "complete 2 ckpt",
+                    "mark checkpoint 2 acked",
+                    "complete 1 savepoint",
+                ],
+                &["abort 1 savepoint CHECKPOINT_SUBSUMED"],
+            )),
+            at(case(
+                flink(PENDING, "testCompletionFuture (abort declined)", version),
+                tolerant(),
+                vec![Up, Req(Manual), Mark("pending"), Decline(1, R::CheckpointDeclined)],
+                &["trigger 1 ckpt", "mark pending", "abort 1 ckpt CHECKPOINT_DECLINED"],
+                &["complete 1 ckpt"],
+            )),
+            at(case(
+                flink(PENDING, "testCompletionFuture (abort expired)", version),
+                cfg(|c| {
+                    c.timeout_ms = 200;
+                    c.tolerable_failures = 10
+                }),
+                vec![Up, Req(Manual), To(199), Mark("pending"), To(200)],
+                &["trigger 1 ckpt", "mark pending", "abort 1 ckpt CHECKPOINT_EXPIRED"],
+                &["complete 1 ckpt"],
+            )),
+            at(case(
+                flink(PENDING, "testCompletionFuture (abort subsumed)", version),
+                cfg(|c| {
+                    c.max_concurrent = 2;
+                    c.tolerable_failures = 10
+                }),
+                vec![Up, Req(Manual), Req(Manual), Mark("pending"), AckAll(2)],
+                &["trigger 1 ckpt", "trigger 2 ckpt", "mark pending", "abort 1 ckpt CHECKPOINT_SUBSUMED"],
+                &["complete 1 ckpt"],
+            )),
+            at(case(
+                flink(PENDING, "testCompletionFuture (finalize, all acknowledged)", version),
+                manual_only(),
+                vec![Up, Req(Manual), Mark("pending"), AckAll(1)],
+                &["trigger 1 ckpt", "mark pending", "complete 1 ckpt"],
+                &[],
+            )),
+            at(Case {
+                tasks: 2,
+                ..case(
+                    flink(PENDING, "testCompletionFuture (finalize, missing acks)", version),
+                    manual_only(),
+                    vec![Up, Req(Manual), Ack(1, 0), Ack(1, 0)],
+                    &["trigger 1 ckpt"],
+                    &["complete 1 ckpt"],
+                )
+            }),
+            // The canceller (the expiry timer) is cancelled by the abort: no second abort at
+            // the deadline.
+            at(Case {
+                once: s(&["notify-aborted 1"]),
+                ..case(
+                    flink(PENDING, "testSetCanceller", version),
+                    cfg(|c| {
+                        c.timeout_ms = 200;
+                        c.tolerable_failures = 10
+                    }),
+                    vec![Up, Req(Manual), Decline(1, R::CheckpointDeclined), To(1_000)],
+                    &["abort 1 ckpt CHECKPOINT_DECLINED"],
+                    &["abort 1 ckpt CHECKPOINT_EXPIRED"],
+                )
+            }),
+            at(case(
+                flink(PENDING, "testMasterState", version),
+                manual_only(),
+                vec![Hook(0), Up, Req(Manual), HookAck(1, 0), Mark("master state acked"), AckAll(1)],
+                &["trigger-hooks 1 ckpt", "trigger 1 ckpt", "mark master state acked", "complete 1 ckpt"],
+                &[],
+            )),
+            at(case(
+                flink(PENDING, "testMasterStateWithNullState", version),
+                manual_only(),
+                vec![
+                    Hook(0),
+                    Hook(1),
+                    Up,
+                    Req(Manual),
+                    HookAck(1, 0),
+                    Mark("one of two acked"),
+                    HookAck(1, 1),
+                    AckAll(1),
+                ],
+                &["trigger-hooks 1 ckpt", "mark one of two acked", "trigger 1 ckpt", "complete 1 ckpt"],
+                &[],
+            )),
+            at(case(
+                flink(PENDING, "testInitiallyUnacknowledgedCoordinatorStates", version),
+                manual_only(),
+                vec![Hook(0), Hook(1), Up, Req(Manual), To(1_000)],
+                &["trigger-hooks 1 ckpt"],
+                &["trigger 1 ckpt", "complete 1 ckpt"],
+            )),
+            at(case(
+                flink(PENDING, "testAcknowledgedCoordinatorStates", version),
+                manual_only(),
+                vec![Hook(0), Hook(1), Up, Req(Manual), HookAck(1, 0), HookAck(1, 1), AckAll(1)],
+                &["trigger-hooks 1 ckpt", "trigger 1 ckpt", "complete 1 ckpt"],
+                &[],
+            )),
+            at(Case {
+                once: s(&["trigger 1 ckpt"]),
+                ..case(
+                    flink(PENDING, "testDuplicateAcknowledgeCoordinator", version),
+                    manual_only(),
+                    vec![Hook(0), Up, Req(Manual), HookAck(1, 0), HookAck(1, 0), AckAll(1)],
+                    &["trigger-hooks 1 ckpt", "trigger 1 ckpt", "complete 1 ckpt"],
+                    &[],
+                )
+            }),
+            at(case(
+                flink(PENDING, "testAcknowledgeUnknownCoordinator", version),
+                manual_only(),
+                vec![Hook(0), Up, Req(Manual), HookAck(1, 9), Mark("unknown acked"), HookAck(1, 0)],
+                &["trigger-hooks 1 ckpt", "mark unknown acked", "trigger 1 ckpt"],
+                &[],
+            )),
+        ]);
+    }
+    // 2.x (FLIP-147): a fully finished vertex is part of the completed checkpoint, marked
+    // finished; only the running task acknowledged.
+    v.push(Case {
+        profiles: vec![F23],
+        tasks: 2,
+        ..case(
+            flink(PENDING, "testFinalizeCheckpointWithFullyFinishedOperators", V2),
+            manual_only(),
+            vec![Up, Finish(0), Req(Manual), Ack(1, 1)],
+            &["trigger 1 ckpt", "complete 1 ckpt", "finished-in 1 [0]"],
+            &[],
+        )
+    });
+    v
 }
 
 #[test]
