@@ -441,7 +441,7 @@ mod tests {
     #[test]
     fn a_side_window_restored_empty_is_lost_at_the_join() {
         let [(spec, planted), (correct_spec, correct)] =
-            planted_and_correct("negative/side-window-state-not-restored.toml");
+            planted_and_correct("eventtime/late-window-into-join-2pc-planted.toml");
         assert!(kinds(&spec, &planted).iter().any(|k| k == "late-join-window-lost"), "{:?}", kinds(&spec, &planted));
         assert_eq!(kinds(&correct_spec, &correct), Vec::<String>::new());
     }

@@ -335,23 +335,9 @@ impl TaskLoop {
             // The server already closed: the new connection reads nothing.
             t.handle_end_of_input(now, wait_final);
         }
-        // FLIP-147: a source deployed as finished (its whole vertex FINISHED at the restored
-        // checkpoint's trigger) reads nothing: Flink's `StreamTaskFinishedOnRestoreSourceInput`
-        // ends its input at once (EndOfData downstream, its first checkpoint its final one). A
-        // bounded log source restored at its stopping offsets ends through step 3b as before;
-        // this is the source that finished otherwise — stopped by a stop-with-savepoint without
-        // drain, then a later checkpoint taken while it was FINISHED (session 39, swarm 8328).
         let is_source = is_log || is_line || is_user_source;
         if is_source && t.is_dormant() && !(bounded && is_log && s.with(|w| log_source_at_end(w, &t))) {
-            let text = format!("{} deployed as finished: its input ends at once", t.name());
-            let head = graph.vertices[graph.task_vertex[task.0 as usize].0].ops.first().copied();
-            let source = head.map_or_else(String::new, |o| spec.operators[o].name.clone());
-            let row = DormantSource { at_ms: now, task, attempt: key.1, source };
-            s.with(|w| {
-                w.tr_data(&tm_node(tm), "end-of-input", text, EventData::EndOfInput);
-                w.obs.dormant_sources.push(row);
-            });
-            t.handle_end_of_input(now, wait_final);
+            end_dormant_source(&s, (&*spec, &*graph), tm, key, &mut t, now, wait_final);
         }
         let gates = ckptsim::checkpoint_gate::SourceGates::new(
             if is_log { &spec.input_options.gates } else { &[] },
@@ -998,6 +984,33 @@ struct LoopCtx {
 /// Step 5 of the task loop: unless backpressured or paused, take input (a fetch from the
 /// broker or a user source, or the next due item of an input channel), drain the outputs it
 /// caused and flush them; then read what steps 7 and 8 need. One world step.
+/// FLIP-147: a source deployed as finished (its whole vertex FINISHED at the restored
+/// checkpoint's trigger) reads nothing: Flink's `StreamTaskFinishedOnRestoreSourceInput` ends its
+/// input at once (EndOfData downstream, its first checkpoint its final one). A bounded log source
+/// restored at its stopping offsets ends through step 3b as before; this is the source that
+/// finished otherwise — stopped by a stop-with-savepoint without drain, then a later checkpoint
+/// taken while it was FINISHED (session 39, swarm 8328).
+fn end_dormant_source(
+    s: &Shared,
+    (spec, graph): (&JobSpec, &Graph),
+    tm: u32,
+    key: (TaskId, Attempt),
+    t: &mut Task,
+    now: u64,
+    wait_final: bool,
+) {
+    let task = key.0;
+    let text = format!("{} deployed as finished: its input ends at once", t.name());
+    let head = graph.vertices[graph.task_vertex[task.0 as usize].0].ops.first().copied();
+    let source = head.map_or_else(String::new, |o| spec.operators[o].name.clone());
+    let row = DormantSource { at_ms: now, task, attempt: key.1, source };
+    s.with(|w| {
+        w.tr_data(&tm_node(tm), "end-of-input", text, EventData::EndOfInput);
+        w.obs.dormant_sources.push(row);
+    });
+    t.handle_end_of_input(now, wait_final);
+}
+
 fn input_step(
     w: &mut World,
     t: &mut Task,
