@@ -156,7 +156,7 @@ impl SourceGates {
             return false;
         }
         let Some(&(after, trigger)) = self.gates.get(self.next) else { return false };
-        if !next_input.is_none_or(|seq| seq >= after) {
+        if next_input.is_some_and(|seq| seq < after) {
             return false;
         }
         let waits_for =

@@ -407,7 +407,7 @@ mod tests {
             r.timestamp
                 .is_some_and(|ts| took.held.keys().any(|(k, w)| *k == key_of(&r.value) && w.max_timestamp() == ts))
         };
-        let r = run.join_judgments.iter().find(|r| on_side(*r) && held(*r)).expect("a result of a held window");
+        let r = run.join_judgments.iter().find(|r| on_side(r) && held(r)).expect("a result of a held window");
         let (key, ts) = (key_of(&r.value), r.timestamp);
         let mut lost = run.clone();
         lost.join_judgments.retain(|r| !(on_side(r) && key_of(&r.value) == key && r.timestamp == ts));
