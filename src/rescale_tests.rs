@@ -581,7 +581,7 @@ fn composite_state_rescales_each_part_on_its_own() {
         entries: v.iter().map(|i| Value::Pair("r".into(), *i)).collect(),
     };
     let keys: Vec<Value> = (0..20).map(|n| Value::str(&format!("w{n}"))).collect();
-    let mut counts = vec![BTreeMap::new(), BTreeMap::new()];
+    let mut counts = [BTreeMap::new(), BTreeMap::new()];
     for (n, key) in keys.iter().enumerate() {
         counts[owner(key, 2)].insert(key.clone(), Value::Int(n as i64));
     }

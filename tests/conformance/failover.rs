@@ -251,7 +251,7 @@ fn check_handler(
     if got != *expect {
         return Err(format!("handling result {got:?}, Flink {expect:?}"));
     }
-    if can_restart == !suppressed.is_empty() {
+    if can_restart != suppressed.is_empty() {
         return Err(format!("restart scheduled {can_restart} and suppressed {} at once", !suppressed.is_empty()));
     }
     // The cancelled tasks acknowledge; the restart (or the terminal FAILED) follows.
