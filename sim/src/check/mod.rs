@@ -563,7 +563,7 @@ fn sources_deployed_finished(spec: &JobSpec, run: &RunResult) -> Option<u64> {
 
 /// The run's job ended FINISHED without reading all its input: stopped with a savepoint
 /// ([`finished_by_stop`]), or with every source of its last job deployed as finished
-/// ([`sources_deployed_finished`]). Either way it read only what its latest checkpoint covers,
+/// (`sources_deployed_finished`). Either way it read only what its latest checkpoint covers,
 /// so the rules that hold a FINISHED job to all its input do not apply.
 pub fn finished_unread(spec: &JobSpec, run: &RunResult) -> bool {
     finished_by_stop(run).is_some() || sources_deployed_finished(spec, run).is_some()
