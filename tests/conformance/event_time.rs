@@ -8,10 +8,11 @@ use crate::common::{case_name, ensure_eq, flink, profile_name, run_table, Flink,
 use ckptsim::operator::Aggregate;
 use ckptsim::record::{Lineage, Record, Value};
 use ckptsim::watermark::{
-    BoundedOutOfOrderness, IdlenessTimer, StatusWatermarkValve, Watermark, WatermarkEvent, WatermarkSpecError,
-    WatermarkStatus, WatermarkStrategy,
+    BoundedOutOfOrderness, IdlenessTimer, SourceWatermarks, StatusWatermarkValve, Watermark, WatermarkEvent,
+    WatermarkSpecError, WatermarkStatus, WatermarkStrategy,
 };
 use ckptsim::window::{EventWindowOperator, EventWindowSpec, TimeWindow, WindowAssigner};
+use ckptsim::PartitionId;
 
 struct Case {
     flink: Flink,
@@ -667,10 +668,92 @@ fn idle_timer(timeout_ms: u64) -> Result<(IdlenessTimer, u64), String> {
     Ok((t, now))
 }
 
+// ------------------------------------------------------- periodic emission (session 40)
+
+const TAWO: &str = "TimestampsAndWatermarksOperatorTest";
+
+/// The test's `AUTO_WATERMARK_INTERVAL`.
+const AUTO_WATERMARK_INTERVAL: u64 = 50;
+
+/// `TimestampsAndWatermarksOperatorTest` posed to the model's one watermark-generating operator,
+/// a source's `SourceWatermarks` with one split: the same generator contract (`onEvent` on every
+/// record, `onPeriodicEmit` on the processing-time timer every auto-watermark interval) and the
+/// same output that drops a watermark that does not advance (`WatermarkEmitter` /
+/// `WatermarkToDataOutput`). The test's `PeriodicWatermarkGenerator` emits `last timestamp - 1`;
+/// the model's monotonous generator emits `max timestamp - 1`, the same on these inputs.
+fn assigner() -> SourceWatermarks {
+    let strategy =
+        WatermarkStrategy { auto_watermark_interval_ms: AUTO_WATERMARK_INTERVAL, ..WatermarkStrategy::monotonous() };
+    SourceWatermarks::new(strategy, &[PartitionId(0)], 0)
+}
+
+fn emitted(s: &mut SourceWatermarks) -> Vec<i64> {
+    let mut got = Vec::new();
+    while let Some(ev) = s.poll_output() {
+        match ev {
+            WatermarkEvent::Watermark(Watermark(t)) => got.push(t),
+            WatermarkEvent::Status(st) => got.push(if st == WatermarkStatus::Idle { -1_000 } else { -2_000 }),
+        }
+    }
+    got
+}
+
+fn timestamps_and_watermarks_cases() -> Vec<Case> {
+    vec![
+        Case {
+            flink: flink(TAWO, "periodicWatermarksEmitOnPeriodicEmit", "1.11-2.x"),
+            check: || {
+                let mut s = assigner();
+                s.on_record(PartitionId(0), 2);
+                s.handle_timeout(AUTO_WATERMARK_INTERVAL);
+                ensure_eq(emitted(&mut s), vec![1], "after the first interval")?;
+                s.on_record(PartitionId(0), 4);
+                s.handle_timeout(AUTO_WATERMARK_INTERVAL * 2);
+                ensure_eq(emitted(&mut s), vec![3], "after the second interval")
+            },
+        },
+        Case {
+            flink: flink(TAWO, "periodicWatermarksOnlyEmitOnPeriodicEmit", "1.11-2.x"),
+            check: || {
+                let mut s = assigner();
+                s.on_record(PartitionId(0), 2);
+                ensure_eq(emitted(&mut s), vec![], "before the timer")?;
+                // One millisecond short of the interval: still nothing.
+                s.handle_timeout(AUTO_WATERMARK_INTERVAL - 1);
+                ensure_eq(emitted(&mut s), vec![], "before the interval")
+            },
+        },
+        Case {
+            flink: flink(TAWO, "periodicWatermarksDoNotRegress", "1.11-2.x"),
+            check: || {
+                let mut s = assigner();
+                s.on_record(PartitionId(0), 4);
+                s.handle_timeout(AUTO_WATERMARK_INTERVAL);
+                ensure_eq(emitted(&mut s), vec![3], "first interval")?;
+                // As the test does: the same processing time again fires nothing.
+                s.on_record(PartitionId(0), 2);
+                s.handle_timeout(AUTO_WATERMARK_INTERVAL);
+                ensure_eq(emitted(&mut s), vec![], "same time")?;
+                // What the name asks, with a generator whose watermark does fall (the model's
+                // own generator never falls; a second split that starts behind makes the
+                // combined watermark fall to 1): the output drops it.
+                s.on_record(PartitionId(1), 2);
+                s.handle_timeout(AUTO_WATERMARK_INTERVAL * 2);
+                ensure_eq(emitted(&mut s), vec![], "a falling watermark")?;
+                s.on_record(PartitionId(1), 10);
+                s.on_record(PartitionId(0), 10);
+                s.handle_timeout(AUTO_WATERMARK_INTERVAL * 3);
+                ensure_eq(emitted(&mut s), vec![9], "an advancing one again")
+            },
+        },
+    ]
+}
+
 fn all() -> Vec<Case> {
     let mut v = window_cases();
     v.extend(valve_cases());
     v.extend(generator_cases());
+    v.extend(timestamps_and_watermarks_cases());
     v
 }
 

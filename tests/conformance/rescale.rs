@@ -1,6 +1,7 @@
 //! Rescaling on restore (issue 17): expectations of Flink's key-group, state-assignment, round-robin repartitioner, Kafka partition assignment and rescaling 2PC tests posed to `ckptsim::key_group` and `ckptsim::rescale`.
 
 use crate::common::{case_name, ensure_eq, flink, profile_name, run_table, Flink, F111, F23};
+use ckptsim::config::Retention;
 use ckptsim::java_hash::java_string_hash;
 use ckptsim::key_group::{
     assign_key_to_parallel_operator, compute_key_group_range_for_operator_index, compute_operator_index_for_key_group,
@@ -16,7 +17,7 @@ use ckptsim::rescale::{
 use ckptsim::sink::{TwoPhaseCommitSink, TxnStore};
 use ckptsim::source::{LogSource, StartupMode};
 use ckptsim::state::{OperatorState, TaskSnapshot};
-use ckptsim::store::CompletedCheckpoint;
+use ckptsim::store::{CompletedCheckpoint, CompletedCheckpointStore};
 use ckptsim::{CheckpointId, Offset, PartitionId, Profile, TaskId, Variant};
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -519,9 +520,158 @@ fn two_pc_cases() -> Vec<Case> {
     ]
 }
 
+// ------------------------------------------------ restore of the latest checkpoint (session 40)
+
+/// `mockSubtaskState` / the scale tests' subtask state: managed operator state (Flink's
+/// `generatePartitionableStateHandle(vertex, index, 2, 8)`: two named SPLIT_DISTRIBUTE states of
+/// eight entries; the model's operator has one list, so the 16 entries are one list) and managed
+/// keyed state (every key in the subtask its key group routes to).
+fn restore_states(vertex_tag: i64, keys: &[Value], max: u32, p: u32) -> Vec<OperatorState> {
+    keyed_states(keys, max, p)
+        .into_iter()
+        .enumerate()
+        .map(|(i, keyed)| {
+            let list = (0..16).map(|n| Value::Int(vertex_tag * 10_000 + i as i64 * 100 + n)).collect();
+            OperatorState::Composite(vec![OperatorState::UserList(list), keyed])
+        })
+        .collect()
+}
+
+/// A composite's parts: (operator list entries, keyed state).
+fn parts(st: &OperatorState) -> Result<(Vec<Value>, OperatorState), String> {
+    match st {
+        OperatorState::Composite(v) => match v.as_slice() {
+            [OperatorState::UserList(l), k] => Ok((l.clone(), k.clone())),
+            _ => Err(format!("restored {st:?}")),
+        },
+        _ => Err(format!("restored {st:?}")),
+    }
+}
+
+/// `testRestoreLatestCheckpointedState` and `...ScaleIn` / `...ScaleOut`: vertices (3, max 42)
+/// and (`p2`, max 13) checkpointed with operator and keyed state, the checkpoint completed into
+/// the store, its latest entry restored into vertex 2 at `new_p2`. Vertex 1 (parallelism
+/// unchanged) gets each subtask's own state back (`verifyStateRestore`); vertex 2 gets, per new
+/// subtask, exactly the keys of its new key-group range, and the operator list entries of all
+/// old subtasks each exactly once (`comparePartitionableState` sorts and compares the union).
+fn restore_latest(profile: Profile, p2: u32, new_p2: u32) -> Result<(), String> {
+    let ks = keys(300);
+    let old = job(
+        vec![
+            op_layout("v1", vertex(3, MaxParallelism::Explicit(42)), 0, 1),
+            op_layout("v2", vertex(p2, MaxParallelism::Explicit(13)), 100, 1),
+        ],
+        3,
+    );
+    let mut cp = checkpoint(0, 1, 3, restore_states(1, &ks, 42, 3));
+    add_states(&mut cp, 100, 1, 3, restore_states(2, &ks, 13, p2));
+    cp.kind = CheckpointKind::Checkpoint;
+    cp.external = false;
+    let mut store = CompletedCheckpointStore::new(1, Retention::NoExternalizedCheckpoints, profile);
+    store.add(std::sync::Arc::new(cp.clone()));
+    let latest = store.latest().ok_or("nothing to restore")?.clone();
+    ensure_eq(latest.id, cp.id, "restored checkpoint")?;
+    let new = job(
+        vec![
+            op_layout("v1", vertex(3, MaxParallelism::Explicit(42)), 0, 1),
+            op_layout("v2", vertex(new_p2, MaxParallelism::Explicit(13)), 100, 1),
+        ],
+        3,
+    );
+    let r = assign(&latest, &old, &new, profile).map_err(|e| e.to_string())?;
+    ensure_eq(states_of(&r.checkpoint, &new.operators[0]), states_of(&cp, &old.operators[0]), "vertex 1")?;
+    let before: Vec<(Vec<Value>, OperatorState)> =
+        states_of(&cp, &old.operators[1]).iter().map(parts).collect::<Result<_, _>>()?;
+    let after: Vec<(Vec<Value>, OperatorState)> =
+        states_of(&r.checkpoint, &new.operators[1]).iter().map(parts).collect::<Result<_, _>>()?;
+    let keyed = |v: &[(Vec<Value>, OperatorState)]| v.iter().map(|(_, k)| k.clone()).collect::<Vec<_>>();
+    check_keyed(&keyed(&before), &keyed(&after), 13)?;
+    let sorted = |v: &[(Vec<Value>, OperatorState)]| {
+        let mut all: Vec<Value> = v.iter().flat_map(|(l, _)| l.clone()).collect();
+        all.sort();
+        all
+    };
+    ensure_eq(sorted(&after), sorted(&before), "vertex 2 operator state entries")?;
+    if p2 == new_p2 {
+        ensure_eq(after, before, "vertex 2, parallelism unchanged")?;
+    }
+    Ok(())
+}
+
+/// `testRestoreLatestCheckpointWhenPreferSavepoint` (1.11; `preferCheckpointForRecovery` off,
+/// the default): checkpoint 1 and then savepoint 2 complete into a store retaining 2 (1.11
+/// stores its own savepoints); the restore takes the savepoint's state for the stateful vertex,
+/// and the stateless vertex gets no state.
+fn restore_prefers_latest_savepoint() -> Result<(), String> {
+    let layout = job(
+        vec![
+            op_layout("stateful", vertex(1, MaxParallelism::Auto), 0, 0),
+            op_layout("stateless", vertex(1, MaxParallelism::Auto), 1, 0),
+        ],
+        1,
+    );
+    let snapshot = |id: u64, kind: CheckpointKind, key: i64| {
+        let mut cp =
+            checkpoint(0, 0, 1, vec![OperatorState::Keyed(BTreeMap::from([(Value::Int(key), Value::Int(1))]))]);
+        add_states(&mut cp, 1, 0, 1, vec![OperatorState::None]);
+        cp.id = CheckpointId(id);
+        cp.kind = kind;
+        cp.external = false;
+        cp
+    };
+    let mut store = CompletedCheckpointStore::new(2, Retention::NoExternalizedCheckpoints, F111);
+    store.add(std::sync::Arc::new(snapshot(1, CheckpointKind::Checkpoint, 0)));
+    let savepoint = snapshot(2, CheckpointKind::Savepoint, 1);
+    store.add(std::sync::Arc::new(savepoint.clone()));
+    let latest = store.latest().ok_or("nothing to restore")?.clone();
+    ensure_eq(latest.id, CheckpointId(2), "restored entry")?;
+    let r = assign(&latest, &layout, &layout, F111).map_err(|e| e.to_string())?;
+    ensure_eq(states_of(&r.checkpoint, &layout.operators[0]), states_of(&savepoint, &layout.operators[0]), "stateful")?;
+    ensure_eq(states_of(&r.checkpoint, &layout.operators[1]), vec![OperatorState::None], "stateless")
+}
+
+/// `testRestoreFinishedStateWithoutInFlightData` (2.x): an operator fully finished in the
+/// checkpoint (`FullyFinishedOperatorState`, every subtask FINISHED at the trigger) is deployed
+/// finished on restore (`isTaskDeployedAsFinished`). The test's `checkpointIdOfIgnoredInFlightData`
+/// option is not modelled (the finished operator has no in-flight data either way).
+fn restore_fully_finished() -> Result<(), String> {
+    let layout = job(vec![op_layout("op1", vertex(1, MaxParallelism::Explicit(1)), 0, 0)], 1);
+    let mut cp = checkpoint(0, 0, 1, vec![OperatorState::None]);
+    cp.id = CheckpointId(2);
+    for snap in cp.tasks.values_mut() {
+        snap.finished = true;
+        snap.from_finished_task = true;
+    }
+    let r = assign(&cp, &layout, &layout, F23).map_err(|e| e.to_string())?;
+    let snap = &r.checkpoint.tasks[&TaskId(0)];
+    ensure_eq((snap.finished, snap.from_finished_task), (true, true), "deployed as finished")
+}
+
+fn restore_cases() -> Vec<Case> {
+    const CCRT: &str = "CheckpointCoordinatorRestoringTest";
+    let mut v = Vec::new();
+    for p in [F111, F23] {
+        v.push(case(flink(CCRT, "testRestoreLatestCheckpointedState", "1.11-2.x"), p, move || restore_latest(p, 2, 2)));
+        v.push(case(flink(CCRT, "testRestoreLatestCheckpointedStateScaleIn", "1.11-2.x"), p, move || {
+            restore_latest(p, 13, 2)
+        }));
+        v.push(case(flink(CCRT, "testRestoreLatestCheckpointedStateScaleOut", "1.11-2.x"), p, move || {
+            restore_latest(p, 2, 13)
+        }));
+    }
+    v.push(case(
+        flink(CCRT, "testRestoreLatestCheckpointWhenPreferSavepoint", "1.11"),
+        F111,
+        restore_prefers_latest_savepoint,
+    ));
+    v.push(case(flink(CCRT, "testRestoreFinishedStateWithoutInFlightData", "2.x"), F23, restore_fully_finished));
+    v
+}
+
 fn cases() -> Vec<Case> {
     let mut v = key_group_cases();
     v.extend(state_assignment_cases());
+    v.extend(restore_cases());
     v.extend(kafka_cases());
     v.extend(two_pc_cases());
     v
