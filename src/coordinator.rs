@@ -39,10 +39,11 @@
 //!   request without using an id
 //!   ([`CoordinatorOutput::RequestFailed`]; reported to the failure manager with id `None`).
 //!   Then the id is allocated (from 1, strictly increasing, never reused). If checkpoint storage
-//!   is unavailable the trigger fails with `IO_EXCEPTION` and the id is consumed: 2.3 has already
-//!   registered the pending checkpoint, so it is aborted like any other (with
-//!   `NotifyAborted`); 1.11 fails before the pending checkpoint exists (an `Aborted` record, no
-//!   notification, failure-manager id `None`). Otherwise the checkpoint is pending with an expiry
+//!   is unavailable the trigger fails and the id is consumed: 2.3 has already registered the
+//!   pending checkpoint, so it is aborted like any other with `IO_EXCEPTION` (with
+//!   `NotifyAborted`); 1.11 fails before the pending checkpoint exists, with
+//!   `TRIGGER_CHECKPOINT_FAILURE` (1.11 has no `IO_EXCEPTION`; an `Aborted` record, no
+//!   notification, failure-manager id `None`, not counted). Otherwise the checkpoint is pending with an expiry
 //!   deadline of `trigger + timeout` and a [`CoordinatorOutput::Trigger`] goes to the sources,
 //!   with `Alignment::for_config(exactly_once, unaligned, aligned_timeout, kind)`.
 //! * **Acks, declines, expiry, completion (§1.6).** Acks and declines for ids that are not
@@ -169,6 +170,8 @@ pub struct CheckpointCoordinator {
     cleaning: u32,
     /// The next id allocation fails (Flink's `CheckpointIDCounter.getAndIncrement` throwing).
     fail_next_id_allocation: bool,
+    /// ... with an `IOException` ([`Self::fail_next_id_allocation_io`]).
+    id_allocation_failure_is_io: bool,
     shut_down: bool,
     /// The (de)activator listens to the view (periodic checkpoints configured, or enabled by a re-tune).
     activator_registered: bool,
@@ -273,6 +276,7 @@ impl CheckpointCoordinator {
             storage_available: true,
             cleaning: 0,
             fail_next_id_allocation: false,
+            id_allocation_failure_is_io: false,
             shut_down: false,
             activator_registered: config.periodic_enabled(),
             scheduler_running: false,
@@ -378,8 +382,8 @@ impl CheckpointCoordinator {
         self.finish(now_ms);
     }
 
-    /// Checkpoint storage reachable or not; while not, a trigger fails with IO_EXCEPTION after the
-    /// id is allocated (id consumed).
+    /// Checkpoint storage reachable or not; while not, a trigger fails after the id is allocated
+    /// (id consumed), with IO_EXCEPTION in 2.x and TRIGGER_CHECKPOINT_FAILURE in 1.11.
     pub fn handle_storage_status(&mut self, now_ms: u64, available: bool) {
         self.enter(now_ms);
         self.storage_available = available;
@@ -408,7 +412,28 @@ impl CheckpointCoordinator {
     /// (`CheckpointCoordinatorTriggeringTest.testTriggerCheckpointInitializationFailed`).
     pub fn fail_next_id_allocation(&mut self) {
         self.fail_next_id_allocation = true;
+        self.id_allocation_failure_is_io = false;
         self.invariants();
+    }
+
+    /// The next checkpoint id allocation fails with an `IOException` (an HA id counter that
+    /// cannot reach its store). As [`Self::fail_next_id_allocation`], but the reason follows
+    /// [`Profile::trigger_io_failure_is_io_exception`]: 2.x fails the request with
+    /// `IO_EXCEPTION`, which the failure manager counts (with the unknown id), 1.11 with
+    /// `TRIGGER_CHECKPOINT_FAILURE` (`CheckpointCoordinatorTest.testTriggerCheckpointWithCounterIOException`).
+    pub fn fail_next_id_allocation_io(&mut self) {
+        self.fail_next_id_allocation = true;
+        self.id_allocation_failure_is_io = true;
+        self.invariants();
+    }
+
+    /// The reason of a trigger failing on an I/O error before its tasks are triggered.
+    fn trigger_io_failure_reason(&self) -> CheckpointFailureReason {
+        if self.profile.trigger_io_failure_is_io_exception() {
+            CheckpointFailureReason::IoException
+        } else {
+            CheckpointFailureReason::TriggerCheckpointFailure
+        }
     }
 
     /// The decider's queue capacity (Flink's `maxQueuedRequests`, a constructor argument its
@@ -672,7 +697,11 @@ impl CheckpointCoordinator {
             return;
         }
         if std::mem::take(&mut self.fail_next_id_allocation) {
-            let reason = CheckpointFailureReason::TriggerCheckpointFailure;
+            let reason = if std::mem::take(&mut self.id_allocation_failure_is_io) {
+                self.trigger_io_failure_reason()
+            } else {
+                CheckpointFailureReason::TriggerCheckpointFailure
+            };
             self.outputs.push_back(CoordinatorOutput::RequestFailed { request: req.kind, reason });
             self.report_failure(None, kind, reason, None);
             return;
@@ -690,7 +719,7 @@ impl CheckpointCoordinator {
             finished_at_trigger: self.finished.keys().copied().collect(),
         };
         if !self.storage_available {
-            let reason = CheckpointFailureReason::IoException;
+            let reason = self.trigger_io_failure_reason();
             if self.profile.pending_created_before_storage_init() {
                 self.pending.insert(id, pending);
                 self.abort(now_ms, id, reason, None);

@@ -631,7 +631,7 @@ impl JobMaster {
         r
     }
 
-    /// Checkpoint storage reachable or not (forwarded to the coordinator: while it is not, a trigger fails with IO_EXCEPTION).
+    /// Checkpoint storage reachable or not (forwarded to the coordinator: while it is not, a trigger fails with IO_EXCEPTION, 1.11: TRIGGER_CHECKPOINT_FAILURE).
     /// A status the coordinator already has changes nothing (every handler leaves the
     /// coordinator's queue evaluated and its outputs drained), so a host may report it on every
     /// wake-up at no cost.

@@ -71,6 +71,15 @@ impl Profile {
         matches!(self, Profile::Flink23)
     }
 
+    /// §1.5 the reason of a trigger that fails on an I/O error before its tasks are triggered
+    /// (the id counter or the checkpoint storage): 2.x's `CheckpointCoordinator#getCheckpointException`
+    /// finds the `IOException` in the cause and reports `IO_EXCEPTION`; 1.11 has no such reason
+    /// and reports the default, `TRIGGER_CHECKPOINT_FAILURE` (session 40, ported from
+    /// `CheckpointCoordinatorTest.testTriggerCheckpointWithCounterIOException`).
+    pub fn trigger_io_failure_is_io_exception(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
     /// §2: 2.x ignores failures of checkpoints older than the last success and resets only on a
     /// newer success; 1.11 counts them and resets on any success.
     pub fn ignores_failures_older_than_last_success(self) -> bool {

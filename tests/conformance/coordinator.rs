@@ -35,6 +35,8 @@ enum Step {
     Cleaning(u32),
     /// The next id allocation fails.
     FailNextId,
+    /// The next id allocation fails with an `IOException`.
+    FailNextIdIo,
     Failover,
     Shutdown(JobStatus),
     /// Register a master hook / operator coordinator.
@@ -170,6 +172,7 @@ fn drive(case: &Case, profile: Profile) -> (Vec<String>, CheckpointCoordinator) 
             Storage(up) => c.handle_storage_status(now, *up),
             Cleaning(n) => c.handle_checkpoints_cleaning(now, *n),
             FailNextId => c.fail_next_id_allocation(),
+            FailNextIdIo => c.fail_next_id_allocation_io(),
             Failover => {
                 c.handle_global_failover(now);
             }
@@ -378,6 +381,21 @@ fn cases() -> Vec<Case> {
         &["rejected periodic TRIGGER_CHECKPOINT_FAILURE", "trigger 1 ckpt"],
         &["fail-job TRIGGER_CHECKPOINT_FAILURE", "abort 1 ckpt TRIGGER_CHECKPOINT_FAILURE"],
     ));
+    // testTriggerCheckpointWithCounterIOException (CheckpointCoordinatorTest, 2.x, session 40):
+    // the id counter throws an IOException: the request fails with IO_EXCEPTION before any
+    // pending checkpoint exists (no id consumed: the next trigger is 1), and the failure
+    // manager (tolerance 0) fails the job once.
+    cases.push(Case {
+        profiles: vec![F23],
+        once: s(&["fail-job IO_EXCEPTION"]),
+        ..case(
+            flink(COORD, "testTriggerCheckpointWithCounterIOException", V2),
+            manual_only(),
+            vec![Up, FailNextIdIo, Req(Periodic), Req(Manual)],
+            &["rejected periodic IO_EXCEPTION", "fail-job IO_EXCEPTION", "trigger 1 ckpt"],
+            &["abort 1 ckpt IO_EXCEPTION", "trigger-hooks 1 ckpt"],
+        )
+    });
     // ExecutionTrackingCheckpointCoordinatorDeActivatorTest (2.x): the scheduler runs while the
     // job is RUNNING and every execution is RUNNING or FINISHED.
     const DEACT: &str = "ExecutionTrackingCheckpointCoordinatorDeActivatorTest";
@@ -1695,4 +1713,21 @@ fn coordinator_decider_and_triggering() {
 
 pub fn census() -> Vec<(Flink, &'static str)> {
     cases().iter().flat_map(|c| c.profiles.iter().map(move |p| (c.flink, profile_name(*p)))).collect()
+}
+
+/// Not a ported case (1.11 has no `testTriggerCheckpointWithCounterIOException`; read from
+/// 1.11's `CheckpointCoordinator`): 1.11 has no `IO_EXCEPTION` reason, and a request that fails
+/// before its pending checkpoint exists reaches no failure manager
+/// (`onTriggerFailure(request, ..)` with `getCheckpointException(TRIGGER_CHECKPOINT_FAILURE, ..)`):
+/// the same script fails the request with `TRIGGER_CHECKPOINT_FAILURE` and the job does not fail.
+#[test]
+fn id_counter_io_failure_under_flink_111() {
+    let c = case(
+        flink(COORD, "testTriggerCheckpointWithCounterIOException (1.11 reason)", V1),
+        manual_only(),
+        vec![Up, FailNextIdIo, Req(Periodic), Req(Manual)],
+        &["rejected periodic TRIGGER_CHECKPOINT_FAILURE", "trigger 1 ckpt"],
+        &["fail-job TRIGGER_CHECKPOINT_FAILURE", "fail-job IO_EXCEPTION", "rejected periodic IO_EXCEPTION"],
+    );
+    check(&c, F111).unwrap_or_else(|e| panic!("{e}"));
 }
