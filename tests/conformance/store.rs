@@ -267,10 +267,13 @@ fn profile_cases() -> Vec<ProfileCase> {
     v
 }
 
+/// One case's check under one profile.
+type Check = Box<dyn Fn() -> Result<(), String>>;
+
 #[test]
 fn completed_checkpoint_store_and_retention() {
     let all = cases();
-    let mut runs: Vec<(Flink, Profile, Box<dyn Fn() -> Result<(), String>>)> = Vec::new();
+    let mut runs: Vec<(Flink, Profile, Check)> = Vec::new();
     for c in &all {
         for p in [F111, F23] {
             let check = c.check;
