@@ -349,26 +349,31 @@ fn prefix_per_key(rows: &Rows, reference: &Reference, anomalies: &mut Vec<Findin
     // as the rows stream by (how many the key committed so far, still a prefix), so only a
     // key that breaks it has its values collected, in a second pass, for the message (a list
     // of every committed value per key was 8-16 MB on a 10^6-record job).
+    // Keys by id (`key_index.rs`, session 40): one search per distinct key of the run, not one
+    // per row; the broken keys are reported in key order, as a map keyed by `Value` listed them.
     let none = KeySeq::default();
-    let mut per_key: BTreeMap<Value, (usize, bool, &KeySeq)> = BTreeMap::new();
-    for r in rows {
-        let (n, prefix, want) = per_key
-            .entry(key_of(&r.value))
-            .or_insert_with_key(|k| (0, true, reference.per_key.get(k).unwrap_or(&none)));
-        *prefix = *prefix && want.is_at(*n, &r.value);
+    let index = super::key_index::KeyIndex::new(rows, reference);
+    let mut per_key: Vec<(usize, bool)> = vec![(0, true); index.len()];
+    for (r, i) in rows.iter().zip(index.ids(rows)) {
+        let (n, prefix) = &mut per_key[i];
+        *prefix = *prefix && index.seq(i).unwrap_or(&none).is_at(*n, &r.value);
         *n += 1;
     }
-    let broken: BTreeMap<&Value, &KeySeq> =
-        per_key.iter().filter(|(_, (_, prefix, _))| !prefix).map(|(k, (_, _, want))| (k, *want)).collect();
+    let broken: BTreeMap<&Value, (usize, &KeySeq)> = (0..index.len())
+        .filter(|&i| per_key[i].0 > 0 && !per_key[i].1)
+        .map(|i| (index.key(i), (i, index.seq(i).unwrap_or(&none))))
+        .collect();
     if !broken.is_empty() {
-        let mut vals: BTreeMap<&Value, Vec<Value>> = broken.keys().map(|k| (*k, Vec::new())).collect();
-        for r in rows {
-            if let Some(v) = vals.get_mut(&key_of(&r.value)) {
+        let mut by_id: BTreeMap<usize, Vec<Value>> = broken.values().map(|(i, _)| (*i, Vec::new())).collect();
+        for (r, i) in rows.iter().zip(index.ids(rows)) {
+            if let Some(v) = by_id.get_mut(&i) {
                 v.push(r.value);
             }
         }
+        let vals: BTreeMap<&Value, Vec<Value>> =
+            broken.iter().map(|(k, (i, _))| (*k, by_id.remove(i).unwrap_or_default())).collect();
         for (k, vals) in &vals {
-            let want = broken[k];
+            let want = broken[k].1;
             anomalies.push(
                 Finding::new(
                     "state-ahead-behind",
@@ -408,26 +413,31 @@ fn listed(seqs: &[u64]) -> String {
 /// Per key and attempt, the committed values must be a contiguous run of the reference sequence
 /// (the attempt began from the state it restored, which is an earlier point of the same fold).
 fn replayed_runs_in_reference(rows: &Rows, reference: &Reference, starts: &[u64], anomalies: &mut Vec<Finding>) {
-    let mut runs: BTreeMap<(Value, usize), Vec<Value>> = BTreeMap::new();
-    for r in rows {
-        runs.entry((key_of(&r.value), epoch_of(starts, r.time_ms))).or_default().push(r.value);
+    // Keys by id (`key_index.rs`, session 40); judged in key order, then attempt order, as a map
+    // keyed by (`Value`, attempt) listed them.
+    let index = super::key_index::KeyIndex::new(rows, reference);
+    let mut runs: Vec<BTreeMap<usize, Vec<Value>>> = vec![BTreeMap::new(); index.len()];
+    for (r, i) in rows.iter().zip(index.ids(rows)) {
+        runs[i].entry(epoch_of(starts, r.time_ms)).or_default().push(r.value);
     }
-    for ((k, epoch), vals) in &runs {
-        let none = KeySeq::default();
-        let want = reference.per_key.get(k).unwrap_or(&none);
-        let fits = want.contains_run(vals);
-        if !fits {
-            anomalies.push(
-                Finding::new(
-                    "state-ahead-behind",
-                    format!(
+    let none = KeySeq::default();
+    for i in index.in_key_order() {
+        let (k, want) = (index.key(i), index.seq(i).unwrap_or(&none));
+        for (epoch, vals) in &runs[i] {
+            let fits = want.contains_run(vals);
+            if !fits {
+                anomalies.push(
+                    Finding::new(
+                        "state-ahead-behind",
+                        format!(
                         "state ahead/behind: key {k} committed {vals:?} in attempt {epoch}, not a contiguous run of \
                          the reference {:?}",
                         want.to_vec_range(0..vals.len() + 1)
                     ),
-                )
-                .with("key", k),
-            );
+                    )
+                    .with("key", k),
+                );
+            }
         }
     }
 }

@@ -21,6 +21,7 @@ mod gate_requests;
 mod gates;
 mod injected_once;
 pub mod joins;
+mod key_index;
 mod list_rescale;
 mod liveness;
 mod notifications;

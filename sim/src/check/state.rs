@@ -270,8 +270,9 @@ fn follow_keys(
 ) -> usize {
     // Per key (by its index in the reference's key order): the first position of every value
     // in the reference sequence (what `seq.iter().position(..)` finds, without a scan per
-    // output row). A row's key is looked up once; the per-key bookkeeping below is indexed.
-    let key_index: BTreeMap<&Value, usize> = reference.per_key.keys().enumerate().map(|(i, k)| (k, i)).collect();
+    // output row). A row's key id comes from the per-key index (one search per distinct key
+    // string of the run, session 40); the per-key bookkeeping below is indexed.
+    let index = super::key_index::KeyIndex::new(rows, reference);
     let first_pos: Vec<(&KeySeq, FirstPositions)> =
         reference.per_key.values().map(|seq| (seq, FirstPositions::new(seq))).collect();
     // The last value per key, and per key and producing attempt: a new attempt's first value
@@ -289,16 +290,16 @@ fn follow_keys(
     let mut last: Vec<Option<(ckptsim::Attempt, Option<usize>)>> = vec![None; first_pos.len()];
     let mut last_by_attempt: BTreeMap<(usize, ckptsim::TaskId, ckptsim::Attempt), Option<usize>> = BTreeMap::new();
     // Keys the reference never emits (each output of one is an anomaly), counted in the summary.
-    let mut unknown_keys: BTreeSet<Value> = BTreeSet::new();
-    for r in rows {
+    let mut unknown_keys: BTreeSet<usize> = BTreeSet::new();
+    for (r, i) in rows.iter().zip(index.ids(rows)) {
         let v = &r.value;
-        let k = key_of(v);
-        let Some(&i) = key_index.get(&k) else {
+        let k = index.key(i);
+        if i >= first_pos.len() {
             let text = format!("t={} key {k}: output {v} for a key the reference never emits", r.time_ms);
-            anomalies.push(Finding::new("unknown-key", text).at(r.time_ms).with("key", &k));
-            unknown_keys.insert(k);
+            anomalies.push(Finding::new("unknown-key", text).at(r.time_ms).with("key", k));
+            unknown_keys.insert(i);
             continue;
-        };
+        }
         let lineage = (i, r.task, r.attempt);
         let mut pos = None;
         if !replays_may_double_count {
@@ -314,7 +315,7 @@ fn follow_keys(
             match (pos, prev) {
                 (None, _) => {
                     let text = format!("t={} key {k}: value {v} not in the reference sequence {seq:?}", r.time_ms);
-                    anomalies.push(Finding::new("value-not-in-reference", text).at(r.time_ms).with("key", &k))
+                    anomalies.push(Finding::new("value-not-in-reference", text).at(r.time_ms).with("key", k))
                 }
                 // No order rule for a key spread over several sink subtasks.
                 _ if unordered => {}
@@ -329,7 +330,7 @@ fn follow_keys(
                         ),
                     )
                     .at(r.time_ms)
-                    .with("key", &k),
+                    .with("key", k),
                 ),
                 (Some(p), None) if p > 0 => anomalies.push(
                     Finding::new(
@@ -337,7 +338,7 @@ fn follow_keys(
                         format!("t={} key {k}: first output {v} but reference starts at {}", r.time_ms, seq.at(0)),
                     )
                     .at(r.time_ms)
-                    .with("key", &k),
+                    .with("key", k),
                 ),
                 _ => {}
             }

@@ -64,16 +64,40 @@ pub struct SwarmKeep {
     /// only expiring checkpoints would end, e.g. a JobManager that still counts dead tasks as
     /// running, is ended by the tolerance failover under a drawn finite tolerance).
     pub tolerable_failures: bool,
+    /// `"checkpoint_mode"` (session 40): the scenario's checkpointing mode (exactly-once aligned,
+    /// unaligned, an aligned timeout, at-least-once, with its barrier announcements) and its
+    /// `max_concurrent` (a planted bug of aligned barriers, or of checkpoints overtaking one
+    /// another, needs them; the swarm draws unaligned on half of the seeds and one concurrent
+    /// checkpoint on a third).
+    pub checkpoint_mode: bool,
+    /// `"restart"` (session 40): the scenario's restart strategy and its parameters (a planted
+    /// bug of one strategy, e.g. the failure-rate window, needs it; the swarm draws another
+    /// strategy on most seeds).
+    pub restart: bool,
 }
 
 impl SwarmKeep {
-    /// The `[swarm] keep` keys this value keeps, in file order.
+    /// The keys `[swarm] keep` accepts, in the order [`SwarmKeep::keys`] writes them.
+    pub const KEYS: [&'static str; 3] = ["tolerable_failures", "checkpoint_mode", "restart"];
+
+    /// The `[swarm] keep` keys this value keeps, in [`SwarmKeep::KEYS`] order.
     pub fn keys(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        if self.tolerable_failures {
-            out.push("tolerable_failures".to_string());
+        let on = [self.tolerable_failures, self.checkpoint_mode, self.restart];
+        Self::KEYS.iter().zip(on).filter(|(_, on)| *on).map(|(k, _)| k.to_string()).collect()
+    }
+
+    /// Keeps `key` (one of [`SwarmKeep::KEYS`]); `Err` names why not: unknown, or named twice.
+    pub fn keep(&mut self, key: &str) -> Result<(), String> {
+        let flag = match key {
+            "tolerable_failures" => &mut self.tolerable_failures,
+            "checkpoint_mode" => &mut self.checkpoint_mode,
+            "restart" => &mut self.restart,
+            other => return Err(format!("unknown key `{other}`; the swarm can keep: {}", Self::KEYS.join(", "))),
+        };
+        if std::mem::replace(flag, true) {
+            return Err(format!("`{key}` named twice"));
         }
-        out
+        Ok(())
     }
 }
 

@@ -179,16 +179,7 @@ impl Ctx<'_> {
     fn swarm_keep(&self, raw: Option<RawSwarm>) -> Res<SwarmKeep> {
         let mut keep = SwarmKeep::default();
         for (i, key) in raw.map(|r| r.keep).unwrap_or_default().iter().enumerate() {
-            let path = format!("swarm.keep[{i}]");
-            match key.as_str() {
-                "tolerable_failures" if !keep.tolerable_failures => keep.tolerable_failures = true,
-                "tolerable_failures" => return Err(self.err(&path, "`tolerable_failures` named twice")),
-                other => {
-                    return Err(
-                        self.err(&path, format!("unknown key `{other}`; the swarm can keep: tolerable_failures"))
-                    )
-                }
-            }
+            keep.keep(key).map_err(|why| self.err(&format!("swarm.keep[{i}]"), why))?;
         }
         Ok(keep)
     }

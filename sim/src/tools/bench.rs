@@ -148,7 +148,7 @@ impl Timing {
     }
 }
 
-pub use crate::usage::{rss_kib, thread_cpu_s};
+pub use crate::usage::{peak_rss_kib, reset_peak_rss, rss_kib, thread_cpu_s};
 
 /// Runs `f` and measures it.
 pub fn timed<R>(f: impl FnOnce() -> R) -> (R, Timing) {
@@ -315,8 +315,12 @@ pub struct Throughput {
     pub floor: Timing,
     /// Rows the floor's sink emitted.
     pub floor_out: u64,
-    /// Resident set size after the run, KiB.
+    /// Resident set size after the run, KiB (world, checkers and then the floor in one process:
+    /// what the floor's store of every committed record left resident too).
     pub rss_after_kib: u64,
+    /// Peak resident set size of the job itself, KiB: from the start of its world run to the end
+    /// of its checkers (`VmHWM`, reset before the world run; 0 where the kernel cannot reset it).
+    pub rss_job_kib: u64,
 }
 
 impl Throughput {
@@ -483,11 +487,13 @@ pub fn split_checkers(
 
 /// One run of a big job: the world alone, then the checkers, then the floor.
 pub fn throughput(spec: &JobSpec, records: u64) -> Throughput {
+    let peak_reset = reset_peak_rss();
     let (run, world) = timed(|| world::run_lean(spec, spec.default_seed));
     let (verdicts, checkers) = timed(|| {
         let reference = reference::compute(spec);
         check::check_all(spec, &run, &reference)
     });
+    let rss_job_kib = if peak_reset { peak_rss_kib() } else { 0 };
     let committed = run.committed.len() as u64;
     drop(run);
     let (f, floor) = timed(|| floor::run(spec));
@@ -502,6 +508,7 @@ pub fn throughput(spec: &JobSpec, records: u64) -> Throughput {
         floor,
         floor_out: f.records_out,
         rss_after_kib: rss_kib(),
+        rss_job_kib,
     }
 }
 
@@ -784,13 +791,13 @@ impl BenchReport {
         let _ = writeln!(s, "Big jobs, one core (world = `world::run_lean` only; checkers timed separately):\n");
         let _ = writeln!(
             s,
-            "| job | records | virtual s | world core-s | records/core-s | virtual s/core-s | checkers s | floor core-s | floor records/core-s | world/floor | committed | checkers | RSS after (MiB) |"
+            "| job | records | virtual s | world core-s | records/core-s | virtual s/core-s | checkers s | floor core-s | floor records/core-s | world/floor | committed | checkers | job peak RSS (MiB) | RSS after (MiB) |"
         );
-        let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|");
+        let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|");
         for t in big {
             let _ = writeln!(
                 s,
-                "| {} | {} | {:.0} | {:.2} | {:.0} | {:.0} | {:.2} | {:.3} | {:.0} | {:.1} | {} | {} | {} |",
+                "| {} | {} | {:.0} | {:.2} | {:.0} | {:.0} | {:.2} | {:.3} | {:.0} | {:.1} | {} | {} | {} | {} |",
                 t.job,
                 t.records,
                 t.virtual_ms as f64 / 1000.0,
@@ -803,6 +810,7 @@ impl BenchReport {
                 t.ratio(),
                 t.committed,
                 if t.checkers_passed { "pass" } else { "FAIL" },
+                t.rss_job_kib / 1024,
                 t.rss_after_kib / 1024
             );
         }

@@ -134,11 +134,16 @@ pub fn draw_config(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
         && !out.operators.iter().any(|o| o.kind == OpKind::TwoPhaseCommitSink);
     draw_parallelism(&mut out, spec, &mut rng, &mut parts);
     let kept_tolerance = spec.swarm_keep.tolerable_failures.then_some(spec.checkpoint.tolerable_failures);
-    let mode_part =
+    let mut mode_part =
         draw_checkpointing(&mut out.checkpoint, (spec.profile, print_sink, kept_tolerance), &mut rng, &mut parts);
+    if spec.swarm_keep.checkpoint_mode {
+        keep_checkpoint_mode(&mut out.checkpoint, &spec.checkpoint, &mut mode_part, &mut parts);
+    }
     let restart = draw_restart(&mut rng);
     if let Some(r) = restart {
-        if !r.exists_in(out.profile) {
+        if spec.swarm_keep.restart {
+            parts.push(format!("(restart draw {}: scenario's kept: [swarm] keep)", r.name()));
+        } else if !r.exists_in(out.profile) {
             parts.push(format!("(restart draw {} not in {}: scenario's kept)", r.name(), out.profile));
         } else if r.validate().is_ok() {
             parts.push(format!("restart={r:?}"));
@@ -298,6 +303,36 @@ fn draw_checkpointing(
         if kept_tolerance.is_some() { " (kept: [swarm] keep)" } else { "" }
     ));
     Some((mode_at, mode_name))
+}
+
+/// `[swarm] keep = ["checkpoint_mode"]`: the scenario's mode (exactly-once or at-least-once,
+/// unaligned, aligned timeout, barrier announcements) and `max_concurrent` replace the drawn ones
+/// (drawn all the same, so the stream is the same either way); the mode's text says it was kept.
+fn keep_checkpoint_mode(
+    cp: &mut ckptsim::config::CheckpointConfig,
+    kept: &ckptsim::config::CheckpointConfig,
+    mode_part: &mut Option<(usize, &'static str)>,
+    parts: &mut [String],
+) {
+    use ckptsim::config::CheckpointingMode;
+    cp.mode = kept.mode;
+    cp.unaligned = kept.unaligned;
+    cp.aligned_timeout_ms = kept.aligned_timeout_ms;
+    cp.barrier_announcements = kept.barrier_announcements;
+    cp.max_concurrent = kept.max_concurrent;
+    let Some((at, _)) = *mode_part else { return };
+    let name = match (kept.mode, kept.unaligned, kept.aligned_timeout_ms) {
+        (CheckpointingMode::AtLeastOnce, ..) => "at-least-once (kept: [swarm] keep)",
+        (_, true, 0) => "unaligned (kept: [swarm] keep)",
+        (_, true, _) => "aligned-timeout (kept: [swarm] keep)",
+        _ => "aligned (kept: [swarm] keep)",
+    };
+    *mode_part = Some((at, name));
+    if let Some(p) = parts.get_mut(at + 1) {
+        if let Some(i) = p.find("interval=") {
+            *p = format!("max_concurrent={} {}", cp.max_concurrent, &p[i..]);
+        }
+    }
 }
 
 /// A restart strategy and its parameters, or none (the scenario's kept). Drawn whatever the
@@ -577,6 +612,37 @@ mod tests {
             assert_eq!((&a.restart, &a.faults, a.stop_at_ms), (&b.restart, &b.faults, b.stop_at_ms), "seed {seed}");
         }
         assert!(finite >= 60, "{finite} of 100 free draws were finite");
+    }
+
+    /// `[swarm] keep = ["checkpoint_mode", "restart"]` (session 40) keeps the scenario's mode,
+    /// max concurrent and restart strategy on every seed and moves none of the other draws:
+    /// without the keys the same seeds draw the same faults, interval and timeout, but another
+    /// mode or concurrency and another strategy on most of them.
+    #[test]
+    fn swarm_keep_keeps_the_mode_and_the_restart_strategy() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../scenarios/faults/failure-rate-late-burst-2pc.toml");
+        let mut kept = crate::load::load_spec(&path).expect("scenario loads");
+        assert!(kept.swarm_keep.restart && !kept.swarm_keep.checkpoint_mode);
+        kept.swarm_keep.checkpoint_mode = true;
+        let free = JobSpec { swarm_keep: crate::spec::SwarmKeep::default(), ..kept.clone() };
+        let mode = |s: &JobSpec| {
+            let c = &s.checkpoint;
+            (c.mode, c.unaligned, c.aligned_timeout_ms, c.barrier_announcements, c.max_concurrent)
+        };
+        let (mut other_mode, mut other_restart) = (0, 0);
+        for seed in 1..=100 {
+            let (a, a_desc) = draw(&kept, seed);
+            let (b, _) = draw(&free, seed);
+            assert_eq!(mode(&a), mode(&kept), "seed {seed}: {a_desc}");
+            assert_eq!(a.restart, kept.restart, "seed {seed}: {a_desc}");
+            assert!(a_desc.contains("mode=aligned (kept: [swarm] keep)"), "seed {seed}: {a_desc}");
+            let same = |s: &JobSpec| (s.faults.clone(), s.checkpoint.interval_ms, s.checkpoint.timeout_ms);
+            assert_eq!(same(&a), same(&b), "seed {seed}");
+            other_mode += usize::from(mode(&b) != mode(&kept));
+            other_restart += usize::from(b.restart != kept.restart);
+        }
+        assert!(other_mode >= 40 && other_restart >= 40, "{other_mode} other modes, {other_restart} other strategies");
     }
 
     /// The refusals of the scenario validator for the swarm draws of `file`, seeds 1..=`seeds`:

@@ -32,7 +32,8 @@ const BUFFER_TIMEOUTS_MS: [u64; 4] = [0, 0, 10, 100];
 ///   what the scenario asks).
 /// * `checkpoint.barrier_announcements`: flink-2.3 only, when the drawn mode is aligned with a
 ///   timeout and the scenario leaves the key unset (Flink's default, on): half the seeds turn
-///   them off (`false`, the one legal override there).
+///   them off (`false`, the one legal override there); not under `[swarm] keep =
+///   ["checkpoint_mode"]`, which keeps the scenario's mode with its announcements.
 /// * `cluster.channel_capacity_buffers`, `cluster.buffer_records`, `cluster.buffer_timeout_ms`:
 ///   each from its table when the scenario keeps the default; a buffer timeout is kept at 0
 ///   when it would pass the flush limit of validation (`MAX_FLUSHES_PER_RUN`).
@@ -56,6 +57,7 @@ pub(super) fn draw_config_network(out: &mut JobSpec, spec: &JobSpec, rng: &mut C
     if spec.profile.supports_aligned_timeout()
         && timeout_mode
         && spec.checkpoint.barrier_announcements.is_none()
+        && !spec.swarm_keep.checkpoint_mode
         && announcements_off
     {
         cp.barrier_announcements = Some(false);

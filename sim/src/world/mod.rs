@@ -86,7 +86,7 @@ pub use protocol::{BarrierProtocol, Handed, ProtocolFinding, StepMark};
 use rand::{Rng, SeedableRng};
 pub(crate) use rescale::{hand_off, rescaled_spec};
 pub use rescale::{KeyMove, KeyedKind, RescaleRecord, StopRecord};
-pub use rows::{Rows, RowsIter};
+pub use rows::{RowKey, Rows, RowsIter};
 use services::*;
 pub(crate) use services::{build_log, build_log_until, in_flight_inputs, BrokerLog};
 pub(crate) use tasks::{

@@ -179,10 +179,34 @@ impl Rows {
         self.strings.len()
     }
 
+    /// Each row's key (`ckptsim::operator::key_of` of its value) in row order, without building
+    /// the value: an `Int` is its own key, a `Str` or a `Pair` is keyed by its string, named by
+    /// its index in [`Rows::strings`] (the checkers' per-key index, `check/key_index.rs`).
+    pub fn keys(&self) -> impl ExactSizeIterator<Item = RowKey> + '_ {
+        self.packed.iter().map(|p| match p.code {
+            0 => RowKey::Int(p.n),
+            c => RowKey::Str((c - 1) / 2),
+        })
+    }
+
+    /// The distinct strings of the rows' values, in first-push order ([`RowKey::Str`] indexes it).
+    pub fn strings(&self) -> &[Arc<str>] {
+        &self.strings
+    }
+
     /// The rows as a vector of [`OutputRow`]s.
     pub fn to_vec(&self) -> Vec<OutputRow> {
         self.iter().collect()
     }
+}
+
+/// A row's key as [`Rows::keys`] yields it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowKey {
+    /// An `Int` value, its own key.
+    Int(i64),
+    /// A `Str` or `Pair` value: the index of its (key) string in [`Rows::strings`].
+    Str(u32),
 }
 
 /// The rows of [`Rows::iter`], in order.
