@@ -479,7 +479,7 @@ pub fn check_graph_with(spec: &JobSpec, run: &RunResult, parts: &GraphParts) -> 
             continue;
         }
         if let Some(w) = spec.late_branch_of(s) {
-            let [eo, alo, st] = super::side_output::late_branch(spec, run, &rows, graphs, s, w);
+            let [eo, alo, st] = super::side_output::late_branch(spec, run, &rows, s, w);
             let why = "late side branch: judged by its delivery checker";
             for v in [eo, alo, st, Verdict::skip("liveness", why)] {
                 per_checker.entry(v.checker).or_default().push((name.clone(), v));
@@ -489,15 +489,15 @@ pub fn check_graph_with(spec: &JobSpec, run: &RunResult, parts: &GraphParts) -> 
         // Behind a union or connect with a late side output (session 27): the rows that came
         // through its late gate judged as a late side branch's, the others below.
         if let Some((late_rows, w)) = late_rows {
-            let [eo, alo, st] = super::side_output::late_branch(spec, run, &late_rows, graphs, s, w);
+            let [eo, alo, st] = super::side_output::late_branch(spec, run, &late_rows, s, w);
             for v in [eo, alo, st] {
                 per_checker.entry(v.checker).or_default().push((format!("{name} (late side output rows)"), v));
             }
         }
         let (eo, alo) = (exactly_once(view, &rows, reference), at_least_once(view, &rows, reference));
         let (eo, alo) = if printed { (eo, with_fan_out(alo)) } else { (with_fan_out(eo), alo) };
-        let eo = super::side_output::with_join_late_in_both(spec, run, &rows, graphs, s, eo);
-        let alo = super::side_output::with_join_late_in_both(spec, run, &rows, graphs, s, alo);
+        let eo = super::side_output::with_join_late_in_both(spec, run, &rows, s, eo);
+        let alo = super::side_output::with_join_late_in_both(spec, run, &rows, s, alo);
         for v in [eo, alo, state(view, &rows, reference), liveness_with(view, &rows, reference)] {
             per_checker.entry(v.checker).or_default().push((name.clone(), v));
         }
@@ -554,7 +554,7 @@ fn window_verdict(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)]) -> V
             continue;
         };
         let (rows, _) = sink_rows(run, graphs, spec, sink);
-        match super::windows::late_window(spec, run, &rows, graphs, (first, at, sink)) {
+        match super::windows::late_window(spec, run, &rows, (first, at, sink)) {
             Ok((found, s)) => {
                 applied = true;
                 anomalies.extend(found);
@@ -588,7 +588,7 @@ fn first_window_verdict(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)]
     let v = windows(&view, &rows);
     // Not both (session 23): no element in its window's committed result and the side output.
     let sunk = if matches!(spec.operators[sink].kind, OpKind::PrintSink) { &rows.print_rows } else { &rows.committed };
-    let Some((both, judged)) = super::side_output::late_in_both(&view, run, graphs, at, sink, sunk) else {
+    let Some((both, judged)) = super::side_output::late_in_both(&view, run, at, sink, sunk) else {
         return v;
     };
     if v.passed.is_none() {

@@ -90,6 +90,23 @@ impl Graph {
         Some((op, subtask))
     }
 
+    /// The operator of task `task`'s chain whose late elements the run records (session 40,
+    /// `RunResult::late_records` per operator): the event-time window of instance `instance`
+    /// (`Name[subtask]`, the core's `TaskOutput::LateRecord::operator`) when one of the chain
+    /// is named so, else the chain's first event-time window with a late side output or
+    /// event-time join (an interval join's late sides come from the head), else the head.
+    pub fn late_operator(&self, spec: &JobSpec, task: TaskId, instance: Option<&str>) -> usize {
+        let ops = &self.vertices[self.task_vertex[task.0 as usize].0].ops;
+        let name = instance.map(super::operator_of_instance);
+        let named = ops.iter().copied().find(|&o| name.as_deref() == Some(spec.operators[o].name.as_str()));
+        let sends = |o: &usize| match &spec.operators[*o].kind {
+            OpKind::EventWindow(w) => w.late_side_output,
+            OpKind::EventJoin(ckptsim::join::JoinSpec::Interval { .. }) => true,
+            _ => false,
+        };
+        named.or_else(|| ops.iter().copied().find(sends)).unwrap_or(ops[0])
+    }
+
     /// Chains `spec`'s operators into vertices and lays out their tasks over the TaskManagers.
     pub fn build(spec: &JobSpec) -> Graph {
         if spec.is_graph() {
