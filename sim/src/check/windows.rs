@@ -242,10 +242,16 @@ pub fn windows_cached(spec: &JobSpec, run: &RunResult, fold: &Reference) -> Verd
     with_valves(spec, run, windows_from(spec, run, fold.windows.get_or_init(|| reference(spec))))
 }
 
+/// [`windows`] without the watermark valves (session 40: each of windows beside each other
+/// judged alone, the valves once, `check/graph.rs`).
+pub(in crate::check) fn windows_unvalved(spec: &JobSpec, run: &RunResult) -> Verdict {
+    windows_from(spec, run, &reference(spec))
+}
+
 /// The window verdict `v` with each task's combined watermark judged against Flink's
 /// `StatusWatermarkValve` (`windows_valve.rs`): its findings added, what it judged in the
 /// summary; a skipped verdict applies once a valve step was judged.
-fn with_valves(spec: &JobSpec, run: &RunResult, v: Verdict) -> Verdict {
+pub(in crate::check) fn with_valves(spec: &JobSpec, run: &RunResult, v: Verdict) -> Verdict {
     let mut anomalies = v.anomalies;
     let c = super::windows_valve::judge(spec, run, &mut anomalies);
     if c.inputs == 0 {
