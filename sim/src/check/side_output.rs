@@ -17,6 +17,13 @@
 //!   unaligned: then a later completed checkpoint is also needed), and a restore from that
 //!   checkpoint or a later one never replays its input. For a 2PC sink the checkpoint must be
 //!   at or below the sink commit horizon (and the later one too, when unaligned).
+//!
+//! Session 40: the record is kept per window (`RunResult::late_records` and `late_snapshots`
+//! per sending operator, `world/late_record.rs`), and each rule reads the window whose side
+//! output the branch reads (two windows beside each other each have their own branch). Not
+//! posed: a union or connect of two late side branches (two windows' late elements in one sink;
+//! the loader refuses it, `validate_graph.rs`: a row is told apart by the one gate it came
+//! through, and only one gate may carry late elements).
 
 use super::*;
 use ckptsim::operator::{Operator, OperatorKind, SurvivingCounters};

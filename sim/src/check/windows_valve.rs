@@ -37,7 +37,11 @@
 //! * `late misjudged`: an element went to the late side output while the combined watermark had
 //!   not passed every one of its windows' end + allowed lateness (Flink's `isWindowLate` /
 //!   `isElementLate`), judged with the valve's output at the latest step at or before the
-//!   element's millisecond (never lower than the one it met).
+//!   element's millisecond (never lower than the one it met). Session 40: per window, each
+//!   event-time window's own late elements (`RunResult::late_records` per operator) against its
+//!   own assigner and allowed lateness (two windows beside each other, `late-windows-join`).
+//!   Not judged here: an interval join's late sides (lateness by the element's timestamp against
+//!   the join's watermark), and an attempt after its first divergence.
 
 use super::*;
 use crate::world::{ValveEvent, ValveStep};
