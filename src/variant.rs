@@ -705,6 +705,15 @@ pub enum Variant {
     /// (`late-join-window-lost`) and by `windows` on the window's own two-phase-commit sink
     /// (`late-window-lost`).
     SideWindowStateNotRestored,
+    /// Session 40: a window beside the job's first (two event-time windows over one input, each
+    /// with a late side output, `late-windows-join`) judges an element late by the *first*
+    /// window's windows and allowed lateness: when every first-window window of the element is
+    /// past its cleanup time it goes to this window's late side output, though its own windows
+    /// have not ended. Flink's `WindowOperator#processElement` judges each element by the
+    /// operator's own assigner and lateness (`isWindowLate`, `isElementLate`). Judged against
+    /// the first window (the run's late record until session 39) the element is late; only the
+    /// per-window record and rules (`late-misjudged` by the valve) name it.
+    LateJudgedByFirstWindow,
     /// Session 39: a broadcast process with keyed state beside its broadcast state
     /// (`function = "rules_count"`, `broadcast_process.rs`) restores the broadcast state but not
     /// the keyed state: every key's count starts over after a restart or a rescale. Flink's
@@ -729,7 +738,7 @@ pub enum Variant {
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 116] = [
+    pub const ALL: [Variant; 117] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -846,6 +855,7 @@ impl Variant {
         Variant::BroadcastKeyedStateNotRestored,
         Variant::SecondBroadcastStateDroppedOnRescale,
         Variant::CommitterRetriesOneMore,
+        Variant::LateJudgedByFirstWindow,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

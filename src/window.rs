@@ -281,6 +281,10 @@ pub struct EventWindowOperator {
     /// The planted `allowed-late-not-fired`: a late-but-allowed element neither fires its
     /// window nor registers a timer.
     allowed_late_silent: bool,
+    /// The planted `late-judged-by-first-window` (session 40): another window's assigner and
+    /// allowed lateness; an element all of whose windows there are past their cleanup time (and
+    /// that is late by its timestamp there) goes to the late side output at once.
+    late_as: Option<(WindowAssigner, u64)>,
     /// Handler calls since the last full [`EventWindowOperator::invariants`] scan (pacing only:
     /// no part of the state, equal and hashed as nothing).
     scan: ScanPacing,
@@ -331,6 +335,7 @@ impl EventWindowOperator {
             sliding_floor: false,
             late_bound_exclusive: false,
             allowed_late_silent: false,
+            late_as: None,
             scan: ScanPacing::default(),
         }
     }
@@ -368,6 +373,21 @@ impl EventWindowOperator {
     /// Plants `window-late-bound-exclusive` (see the field).
     pub fn plant_late_bound_exclusive(&mut self) {
         self.late_bound_exclusive = true;
+    }
+
+    /// Plants `late-judged-by-first-window` (see the field): lateness judged by `assigner`'s
+    /// windows and `allowed_lateness_ms` (the job's first window's) instead of this window's own.
+    pub fn plant_late_as(&mut self, assigner: WindowAssigner, allowed_lateness_ms: u64) {
+        self.late_as = Some((assigner, allowed_lateness_ms));
+    }
+
+    /// Whether the planted `late-judged-by-first-window` sends an element of `timestamp` to the
+    /// late side output at once (see the field).
+    fn late_by_other(&self, timestamp: i64) -> bool {
+        let Some((assigner, lateness)) = self.late_as.filter(|_| self.spec.late_side_output) else { return false };
+        let wm = self.watermark.0;
+        timestamp.saturating_add(lateness as i64) <= wm
+            && assigner.assign(timestamp).iter().all(|w| w.max_timestamp().saturating_add(lateness as i64) <= wm)
     }
 
     /// Plants `allowed-late-not-fired` (see the field).
@@ -558,6 +578,13 @@ impl EventWindowOperator {
         let Some(ts) = rec.timestamp.filter(|t| *t != i64::MIN) else {
             return Err("record has no event timestamp (= no timestamp marker): is a watermark strategy with a timestamp assigner set on the source?".to_owned());
         };
+        if self.late_by_other(ts) {
+            if self.record_assigned {
+                self.assigned.push((rec.clone(), Vec::new()));
+            }
+            late.push(rec);
+            return Ok(());
+        }
         let (key, x) = key_and_number(&rec.value);
         let mut skipped = true;
         let mut took = Vec::new();

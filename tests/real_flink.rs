@@ -156,6 +156,10 @@ const CASES: &[Case] = &[
     // and both firings join the late window's `(k2,4)`.
     case("late-window-into-join"),
     case("late-window-into-join-failure"),
+    // Session 40 (late40): two windows beside each other over one input (1 s sum with allowed
+    // lateness, 2 s max), each with its own late side output, the two joined over 4 s windows.
+    case("late-windows-join"),
+    case("late-windows-join-failure"),
     // Session 39: the rest of the broadcast-process family (RealFlinkBroadcast39.java): a
     // non-keyed BroadcastProcessFunction behind a rebalance (rows without their subtask), keyed
     // state beside the broadcast state, two broadcast states; each across a failure and 2 -> 3 -> 1.

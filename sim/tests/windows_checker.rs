@@ -73,10 +73,12 @@ fn a_surely_on_time_element_in_the_side_output_is_misjudged() {
     let (spec, mut run) = run("eventtime/late-side-output.toml");
     assert_eq!(run.late_records.len(), 1, "a @400 went to the side output");
     // Input #0 (a @100) is the partition's first record: nothing can have made it late.
-    let mut fake = run.late_records[0].clone();
+    // The window's own record (session 40: one per window operator).
+    let window = run.late_records.by_operator().next().expect("the window's record").0;
+    let mut fake = run.late_records.of(window)[0].clone();
     fake.lineage.input_seq = 0;
     fake.timestamp = Some(100);
-    run.late_records.push(fake);
+    run.late_records.push(window, fake);
     failed_with(&check::windows(&spec, &run), "late misjudged");
 }
 
@@ -295,7 +297,8 @@ fn the_valve_re_derivation_passes_the_real_run_and_names_each_divergence() {
     failed_with(&windows_verdict(&spec, &early), "window fired early");
     // The late element (ts 1800, after Views resumed) moved to a window far ahead.
     let mut late = run.clone();
-    late.late_records[0].timestamp = Some(13_500);
+    let window = late.late_records.by_operator().next().expect("the window's record").0;
+    late.late_records.of_mut(window)[0].timestamp = Some(13_500);
     let v = windows_verdict(&spec, &late);
     failed_with(&v, "late misjudged");
     assert!(v.anomalies.iter().any(|a| a.contains("StatusWatermarkValve")), "{:?}", v.anomalies);

@@ -13,7 +13,8 @@
 //    on the side branch) joined over 2 s windows with the first window's own results; -failure:
 //    across a failure;
 //  * late-windows-join: two windows over the same numbers (1 s sum, 200 ms allowed lateness; 2 s
-//    max), each with a late side output, their late elements joined over 4 s windows.
+//    max), each with a late side output, their late elements joined over 4 s windows; -failure
+//    (session 40): across a failure (SIDES_FAILURE_INPUT, as late-window-into-join-failure).
 // A failure job's BOOM record starts with "BOOM": RealFlinkGatedSource waits before it until a
 // checkpoint holding every record before it completed, so no record comes between the restored
 // checkpoint and the failure, and a print sink prints nothing twice.
@@ -147,7 +148,23 @@ public class RealFlinkGraph38 {
      *  the two late outputs joined over 4 s windows -> print("joined") of `first|second`. */
     static void lateWindowsJoin() throws Exception {
         StreamExecutionEnvironment env = RealFlinkJobs.env(2);
-        DataStream<Tuple2<String, Long>> numbers = RealFlinkFidelity36.numbers(env);
+        windowsJoin(RealFlinkFidelity36.numbers(env));
+        env.execute("late-windows-join");
+    }
+
+    /** late-windows-join across a failure (session 40): RealFlinkGraph37.SIDES_FAILURE_INPUT
+     *  (the numbers with "BOOM 0@3000" after k2 4@2900) from the gated source, fixed-delay
+     *  1 x 200 ms, checkpoints every 100 ms, as late-window-into-join-failure. */
+    static void lateWindowsJoinFailure() throws Exception {
+        RealFlinkJobs.resetExactlyOnce();
+        RealFlinkLifecycle.useInput(RealFlinkGraph37.SIDES_FAILURE_INPUT, true);
+        StreamExecutionEnvironment env = RealFlinkLifecycle.env(2, null, RealFlinkLifecycle.fixedDelay(1, 200));
+        windowsJoin(RealFlinkFidelity36.sideOf(failureInput(env, CheckpointingMode.EXACTLY_ONCE), false, 100));
+        env.execute("late-windows-join-failure");
+    }
+
+    /** The two windows of late-windows-join over `numbers`, their late outputs joined. */
+    static void windowsJoin(DataStream<Tuple2<String, Long>> numbers) {
         OutputTag<Tuple2<String, Long>> late = lateTag("late");
         OutputTag<Tuple2<String, Long>> lateMax = lateTag("late-max");
         SingleOutputStreamOperator<Tuple2<String, Long>> sums = firstWindow(numbers, late);
@@ -159,7 +176,6 @@ public class RealFlinkGraph38 {
         maxes.print("maxes");
         RealFlinkGraph37.windowJoin(sums.getSideOutput(late), maxes.getSideOutput(lateMax), 4000, new RealFlinkGraph37.Pair())
             .print("joined");
-        env.execute("late-windows-join");
     }
 
     static void register(Map<String, RealFlinkJobs.Job> m) {
@@ -169,5 +185,6 @@ public class RealFlinkGraph38 {
         m.put("late-window-into-join", RealFlinkGraph38::lateWindowIntoJoin);
         m.put("late-window-into-join-failure", RealFlinkGraph38::lateWindowIntoJoinFailure);
         m.put("late-windows-join", RealFlinkGraph38::lateWindowsJoin);
+        m.put("late-windows-join-failure", RealFlinkGraph38::lateWindowsJoinFailure);
     }
 }

@@ -479,7 +479,7 @@ pub fn check_graph_with(spec: &JobSpec, run: &RunResult, parts: &GraphParts) -> 
             continue;
         }
         if let Some(w) = spec.late_branch_of(s) {
-            let [eo, alo, st] = super::side_output::late_branch(spec, run, &rows, graphs, s, w);
+            let [eo, alo, st] = super::side_output::late_branch(spec, run, &rows, s, w);
             let why = "late side branch: judged by its delivery checker";
             for v in [eo, alo, st, Verdict::skip("liveness", why)] {
                 per_checker.entry(v.checker).or_default().push((name.clone(), v));
@@ -489,15 +489,15 @@ pub fn check_graph_with(spec: &JobSpec, run: &RunResult, parts: &GraphParts) -> 
         // Behind a union or connect with a late side output (session 27): the rows that came
         // through its late gate judged as a late side branch's, the others below.
         if let Some((late_rows, w)) = late_rows {
-            let [eo, alo, st] = super::side_output::late_branch(spec, run, &late_rows, graphs, s, w);
+            let [eo, alo, st] = super::side_output::late_branch(spec, run, &late_rows, s, w);
             for v in [eo, alo, st] {
                 per_checker.entry(v.checker).or_default().push((format!("{name} (late side output rows)"), v));
             }
         }
         let (eo, alo) = (exactly_once(view, &rows, reference), at_least_once(view, &rows, reference));
         let (eo, alo) = if printed { (eo, with_fan_out(alo)) } else { (with_fan_out(eo), alo) };
-        let eo = super::side_output::with_join_late_in_both(spec, run, &rows, graphs, s, eo);
-        let alo = super::side_output::with_join_late_in_both(spec, run, &rows, graphs, s, alo);
+        let eo = super::side_output::with_join_late_in_both(spec, run, &rows, s, eo);
+        let alo = super::side_output::with_join_late_in_both(spec, run, &rows, s, alo);
         for v in [eo, alo, state(view, &rows, reference), liveness_with(view, &rows, reference)] {
             per_checker.entry(v.checker).or_default().push((name.clone(), v));
         }
@@ -531,7 +531,7 @@ fn late_fed_window_of(spec: &JobSpec, sink: usize) -> Option<usize> {
 /// with the verdict of each window fed by a late side output (session 28, `windows_late.rs`).
 fn window_verdict(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)]) -> Verdict {
     let late_fed: Vec<usize> = (0..spec.operators.len()).filter(|o| spec.late_fed_window(*o).is_some()).collect();
-    if late_fed.is_empty() {
+    if late_fed.is_empty() && root_windows(spec).len() < 2 {
         return first_window_verdict(spec, run, graphs);
     }
     // The first window judged in a view where the side branch's windows are identity maps
@@ -540,7 +540,11 @@ fn window_verdict(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)]) -> V
     for o in &late_fed {
         view.operators[*o].kind = OpKind::Map(ckptsim::operator::Udf::Identity);
     }
-    let v = first_window_verdict(&view, run, graphs);
+    let v = if root_windows(&view).len() < 2 {
+        first_window_verdict(&view, run, graphs)
+    } else {
+        beside(&view, run, graphs)
+    };
     let (mut anomalies, mut summary) = (v.anomalies.clone(), vec![v.summary.clone()]);
     let mut applied = v.passed.is_some();
     for at in late_fed {
@@ -554,7 +558,7 @@ fn window_verdict(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)]) -> V
             continue;
         };
         let (rows, _) = sink_rows(run, graphs, spec, sink);
-        match super::windows::late_window(spec, run, &rows, graphs, (first, at, sink)) {
+        match super::windows::late_window(spec, run, &rows, (first, at, sink)) {
             Ok((found, s)) => {
                 applied = true;
                 anomalies.extend(found);
@@ -569,11 +573,50 @@ fn window_verdict(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)]) -> V
     Verdict::from(v.checker, anomalies, summary.join("; "))
 }
 
+/// The windows of `spec` fed by no window (the first window; session 40: a second window beside
+/// it over the same input, `late-windows-join`), in file order.
+fn root_windows(spec: &JobSpec) -> Vec<usize> {
+    let windows = spec.window_stages();
+    windows.iter().copied().filter(|&w| !spec.upstream_of(w).iter().any(|u| *u != w && windows.contains(u))).collect()
+}
+
+/// The `windows` checker on windows beside each other (session 40: two windows over one input,
+/// each with its own sink and late side output): each window fed by no window judged as the
+/// first window of a view where the others (and the windows after them) are identity maps, its
+/// late elements against its own reference (`late-misjudged`, `late-in-both`); the watermark
+/// valves once, each window's late elements against its own assigner and lateness
+/// (`windows_valve.rs`).
+fn beside(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)]) -> Verdict {
+    let roots = root_windows(spec);
+    let (mut anomalies, mut summary, mut applied) = (Vec::new(), Vec::new(), false);
+    for &r in &roots {
+        let mut view = spec.clone();
+        for o in spec.window_stages().into_iter().filter(|o| !spec.upstream_of(*o).contains(&r)) {
+            view.operators[o].kind = OpKind::Map(ckptsim::operator::Udf::Identity);
+        }
+        let v = window_verdict_of(&view, run, graphs, false);
+        applied |= v.passed.is_some();
+        anomalies.extend(v.anomalies);
+        summary.push(format!("window `{}`: {}", spec.operators[r].name, v.summary));
+    }
+    let v = if applied {
+        Verdict::from("windows", anomalies, summary.join("; "))
+    } else {
+        Verdict::skip("windows", &summary.join("; "))
+    };
+    super::windows::with_valves(spec, run, v)
+}
+
 /// The `windows` checker on a job graph: against the rows of the sink the event-time window
 /// feeds (its results kept as they are on the way), with that sink's view of the job.
 fn first_window_verdict(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)]) -> Verdict {
+    window_verdict_of(spec, run, graphs, true)
+}
+
+/// [`first_window_verdict`], with the watermark valves judged when `valves`.
+fn window_verdict_of(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)], valves: bool) -> Verdict {
     let Some(at) = spec.operators.iter().position(|o| matches!(o.kind, OpKind::EventWindow(_))) else {
-        return windows(spec, run);
+        return if valves { windows(spec, run) } else { super::windows::windows_unvalved(spec, run) };
     };
     // The first sink its results reach (behind a union with its late side output: in the
     // sink's view, which cuts the side output's gate).
@@ -585,10 +628,10 @@ fn first_window_verdict(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)]
         return Verdict::skip("windows", "the event-time window reaches no sink");
     };
     let (rows, _) = sink_rows(run, graphs, spec, sink);
-    let v = windows(&view, &rows);
+    let v = if valves { windows(&view, &rows) } else { super::windows::windows_unvalved(&view, &rows) };
     // Not both (session 23): no element in its window's committed result and the side output.
     let sunk = if matches!(spec.operators[sink].kind, OpKind::PrintSink) { &rows.print_rows } else { &rows.committed };
-    let Some((both, judged)) = super::side_output::late_in_both(&view, run, graphs, at, sink, sunk) else {
+    let Some((both, judged)) = super::side_output::late_in_both(&view, run, at, sink, sunk) else {
         return v;
     };
     if v.passed.is_none() {

@@ -112,7 +112,7 @@ fn judge(
         .collect();
     let restores: Vec<_> = run.join_restores.iter().filter(|r| join_tasks.contains(&r.0)).copied().collect();
     let rescaled = rescaled(run, graphs, join, &spec.operators[join].name);
-    let sides = late_sides(spec, run, graphs, join);
+    let sides = late_sides(spec, run, join);
     let branches = sides.iter().filter_map(LateSide::branch).collect();
     let jname = spec.operators[join].name.as_str();
     let replayed = super::joins_replay::replay(join_spec, jname, &record, &restores, &cuts, (&rescaled, branches));
@@ -145,7 +145,7 @@ fn judge(
             continue;
         }
         let judged = tally.judged.get(&s.side).unwrap_or(&none);
-        super::windows::late_missed(spec, run, graphs, (s.window, jname, &s.functions), judged, what, &mut missed);
+        super::windows::late_missed(spec, run, (s.window, jname, &s.functions), judged, what, &mut missed);
     }
     // Session 38: as a joined row, a late element can stay in flight toward the join, barrier
     // after barrier overtaking it, until an unaligned job ends FAILED or CANCELED: the newest
@@ -477,7 +477,7 @@ impl LateSide {
 /// before the join (session 31: filter and flat_map too): a filtered element is not required,
 /// each output of a flat_map is, by its own lineage; before a keyed aggregate on the branch
 /// (session 36), which keeps each element's lineage.
-fn late_sides(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)], join: usize) -> Vec<LateSide> {
+fn late_sides(spec: &JobSpec, run: &RunResult, join: usize) -> Vec<LateSide> {
     let exact = spec.checkpoint.mode == ckptsim::config::CheckpointingMode::ExactlyOnce;
     let ins = spec.op_inputs(join);
     let mut sides = Vec::new();
@@ -490,7 +490,7 @@ fn late_sides(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)], join: us
                 .then(|| super::side_output::aggregate_of(spec, ins[k]))
                 .flatten()
                 .map(|agg| held_by_checkpoint(run, &spec.operators[agg].name));
-            Ok((a, post, late_at_aggregate(run, graphs, window, &functions), held))
+            Ok((a, post, late_at_aggregate(run, window, &functions), held))
         });
         let windowed = super::joins_window::window_on_branch(spec, ins[k])
             .map(|(at, post)| super::joins_window::WindowSide { side: k as u32, window: at, post });
@@ -544,18 +544,12 @@ fn with_branch_state(spec: &JobSpec, state: Verdict, sides: &[LateSide], judged:
 
 /// Per lineage, each late element `window`'s tasks sent, as it reaches the side branch's keyed
 /// aggregate (through the branch's `functions` before it, as their tasks apply them).
-fn late_at_aggregate(
-    run: &RunResult,
-    graphs: &[(u64, Graph)],
-    window: usize,
-    functions: &[OperatorKind],
-) -> BTreeMap<Id, Record> {
-    let window_tasks: BTreeSet<TaskId> =
-        crate::world::graph::tasks_of_operator(graphs, window).into_iter().flat_map(|(_, t)| t).collect();
+fn late_at_aggregate(run: &RunResult, window: usize, functions: &[OperatorKind]) -> BTreeMap<Id, Record> {
     let mut ops: Vec<Operator> = functions.iter().map(|k| Operator::new(*k, vec![])).collect();
     let mut counters = SurvivingCounters::default();
     let mut at = BTreeMap::new();
-    for r in run.late_records.iter().filter(|r| window_tasks.contains(&r.task)) {
+    // Session 40: `window`'s own record (until then the run's, filtered by its tasks).
+    for r in run.late_records.of(window) {
         let rec = Record { value: r.value.clone(), lineage: r.lineage, timestamp: r.timestamp };
         let (out, _) = crate::check::records_through(ops.iter_mut(), &mut counters, vec![rec], "late-aggregate");
         for x in out {
@@ -727,9 +721,10 @@ mod tests {
     fn side_branch_functions_are_applied_before_the_join() {
         let (spec, run, v) = judged("eventtime/late-join-filtered-2pc.toml");
         assert_eq!(v.passed, Some(true), "{}: {:?}", v.summary, v.anomalies);
-        let covered = super::super::side_output::covering(&spec, &run, false);
+        let window = spec.operators.iter().position(|o| o.name == "Window").unwrap();
+        let covered = super::super::side_output::covering(&spec, &run, window, false);
         let mut sent: BTreeMap<(TaskId, ckptsim::Attempt), u64> = BTreeMap::new();
-        let odd_covered = run.late_records.iter().filter(|r| {
+        let odd_covered = run.late_records.of(window).iter().filter(|r| {
             let p = sent.entry((r.task, r.attempt)).or_default();
             *p += 1;
             covered(r.task, r.attempt, *p - 1) && matches!(r.value, Value::Pair(_, n) if n % 2 != 0)
@@ -775,10 +770,12 @@ mod tests {
         let mut missed = run.clone();
         let late_side =
             spec.late_fed_join(spec.operators.iter().position(|o| o.name == "LateJoin").unwrap()).unwrap().1;
-        let covered = super::super::side_output::covering(&spec, &run, false);
+        let window = spec.operators.iter().position(|o| o.name == "Window").unwrap();
+        let covered = super::super::side_output::covering(&spec, &run, window, false);
         let mut sent: BTreeMap<(TaskId, ckptsim::Attempt), u64> = BTreeMap::new();
         let first_late = run
             .late_records
+            .of(window)
             .iter()
             .find(|r| {
                 let p = sent.entry((r.task, r.attempt)).or_default();

@@ -17,9 +17,15 @@
 //!   unaligned: then a later completed checkpoint is also needed), and a restore from that
 //!   checkpoint or a later one never replays its input. For a 2PC sink the checkpoint must be
 //!   at or below the sink commit horizon (and the later one too, when unaligned).
+//!
+//! Session 40: the record is kept per window (`RunResult::late_records` and `late_snapshots`
+//! per sending operator, `world/late_record.rs`), and each rule reads the window whose side
+//! output the branch reads (two windows beside each other each have their own branch). Not
+//! posed: a union or connect of two late side branches (two windows' late elements in one sink;
+//! the loader refuses it, `validate_graph.rs`: a row is told apart by the one gate it came
+//! through, and only one gate may carry late elements).
 
 use super::*;
-use crate::world::graph::Graph;
 use ckptsim::operator::{Operator, OperatorKind, SurvivingCounters};
 use ckptsim::record::{Lineage, Record};
 use ckptsim::TaskId;
@@ -44,7 +50,6 @@ pub(super) fn late_branch(
     spec: &JobSpec,
     run: &RunResult,
     rows: &RunResult,
-    graphs: &[(u64, Graph)],
     sink: usize,
     window: usize,
 ) -> [Verdict; 3] {
@@ -55,9 +60,9 @@ pub(super) fn late_branch(
         if two_pc { "late side branch: judged by exactly-once" } else { "late side branch: no two-phase-commit sink" },
     );
     let judged = if two_pc {
-        judge(spec, run, &rows.committed, graphs, sink, window, true)
+        judge(spec, run, &rows.committed, sink, window, true)
     } else {
-        judge(spec, run, &rows.print_rows, graphs, sink, window, false)
+        judge(spec, run, &rows.print_rows, sink, window, false)
     };
     let verdict = match &judged {
         Ok((anomalies, summary, _)) => Verdict::from(name, anomalies.clone(), summary.clone()),
@@ -83,7 +88,6 @@ fn judge(
     spec: &JobSpec,
     run: &RunResult,
     rows: &Rows,
-    graphs: &[(u64, Graph)],
     sink: usize,
     window: usize,
     two_pc: bool,
@@ -91,7 +95,7 @@ fn judge(
     if !replayable(spec) {
         return Err("late side branch: non-replayable source");
     }
-    let exp = expected(spec, run, graphs, sink, window);
+    let exp = expected(spec, run, sink, window);
     let mut counts: BTreeMap<LineageKey, usize> = BTreeMap::new();
     let mut anomalies = Vec::new();
     for r in rows.iter() {
@@ -242,9 +246,7 @@ pub(in crate::check) fn replay_aggregate(
 }
 
 /// The late elements of `window`'s tasks through the branch's operators, and which are due.
-fn expected(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)], sink: usize, window: usize) -> Expected {
-    let stride = u64::from(crate::world::EPOCH_STRIDE);
-    let window_tasks = crate::world::graph::tasks_of_operator(graphs, window);
+fn expected(spec: &JobSpec, run: &RunResult, sink: usize, window: usize) -> Expected {
     let (pre, post) = split_at_aggregate(spec, sink);
     let keyed = aggregate_of(spec, sink);
     let aggregate = match keyed.map(|a| &spec.operators[a].kind) {
@@ -256,7 +258,7 @@ fn expected(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)], sink: usiz
     // maps follow it (validation), so no aggregate runs here.
     let post: Vec<Operator> = post.into_iter().map(|k| Operator::new(k, vec![])).collect();
     let mut chain = if keyed.is_some() { Vec::new() } else { post };
-    let covered = covering(spec, run, matches!(spec.operators[sink].kind, OpKind::TwoPhaseCommitSink));
+    let covered = covering(spec, run, window, matches!(spec.operators[sink].kind, OpKind::TwoPhaseCommitSink));
     let mut exp =
         Expected { values: BTreeMap::new(), due: Vec::new(), late: 0, keyed, aggregate, at_aggregate: BTreeMap::new() };
     let mut counters = SurvivingCounters::default();
@@ -265,13 +267,8 @@ fn expected(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)], sink: usiz
     // Which side output the branch reads (`OutputRow::sink` of a late record): the window's,
     // or one side's of an interval join (session 34). The position counts every side's.
     let tag = branch(spec, sink).last().and_then(|o| spec.operators[*o].late_side).map_or(0, |s| s + 1);
-    for r in &run.late_records {
-        let epoch = u64::from(r.attempt.0) / stride;
-        let ours =
-            window_tasks.iter().rev().find(|(first, _)| *first <= epoch).is_some_and(|(_, t)| t.contains(&r.task));
-        if !ours {
-            continue;
-        }
+    // Session 40: the window's own record (until then the run's, filtered by its tasks).
+    for r in run.late_records.of(window) {
         let index = sent.entry((r.task, r.attempt)).or_default();
         let position = *index;
         *index += 1;
@@ -362,16 +359,18 @@ pub(super) fn aggregate_of(spec: &JobSpec, sink: usize) -> Option<usize> {
     branch(spec, sink).into_iter().find(|&o| matches!(spec.operators[o].kind, OpKind::Aggregate(_)))
 }
 
-/// Whether the `position`-th late element sent by window task `task` in `attempt` is covered:
-/// the cut of that attempt's snapshot of a completed checkpoint (for a 2PC sink one at or below
-/// the sink commit horizon) came after it; unaligned, a later completed checkpoint within the
-/// same bound as well.
+/// Whether the `position`-th late element sent by `window`'s task `task` in `attempt` is
+/// covered: the cut of that attempt's snapshot of a completed checkpoint (for a 2PC sink one at
+/// or below the sink commit horizon) came after it; unaligned, a later completed checkpoint
+/// within the same bound as well. Session 40: `window`'s own cuts (`RunResult::late_snapshots`
+/// per operator), so two windows' late elements are counted apart.
 pub(super) fn covering<'a>(
     spec: &JobSpec,
     run: &'a RunResult,
+    window: usize,
     two_pc: bool,
 ) -> impl Fn(TaskId, ckptsim::Attempt, u64) -> bool + 'a {
-    let by = covering_checkpoint(spec, run, two_pc);
+    let by = covering_checkpoint(spec, run, window, two_pc);
     move |task, attempt, position| by(task, attempt, position).is_some()
 }
 
@@ -380,6 +379,7 @@ pub(super) fn covering<'a>(
 fn covering_checkpoint<'a>(
     spec: &JobSpec,
     run: &'a RunResult,
+    window: usize,
     two_pc: bool,
 ) -> impl Fn(TaskId, ckptsim::Attempt, u64) -> Option<ckptsim::CheckpointId> + 'a {
     let bound = if two_pc { run.sink_commit_horizon } else { run.completed_offsets.keys().next_back().copied() };
@@ -388,6 +388,7 @@ fn covering_checkpoint<'a>(
     let unaligned = spec.checkpoint.unaligned;
     move |task, attempt, position| {
         run.late_snapshots
+            .of(window)
             .iter()
             .filter(|s| {
                 s.task == task
@@ -439,7 +440,6 @@ pub(super) fn with_join_late_in_both(
     spec: &JobSpec,
     run: &RunResult,
     rows: &RunResult,
-    graphs: &[(u64, Graph)],
     sink: usize,
     v: Verdict,
 ) -> Verdict {
@@ -459,18 +459,12 @@ pub(super) fn with_join_late_in_both(
     else {
         return v;
     };
-    let covered = covering_checkpoint(spec, run, two_pc);
-    let tasks = crate::world::graph::tasks_of_operator(graphs, join);
-    let stride = u64::from(crate::world::EPOCH_STRIDE);
+    let covered = covering_checkpoint(spec, run, join, two_pc);
     // (side, input) of every late element a completed checkpoint holds as sent, with the first
     // such checkpoint.
     let mut held: BTreeMap<(u64, u64), ckptsim::CheckpointId> = BTreeMap::new();
     let mut sent: BTreeMap<(TaskId, ckptsim::Attempt), u64> = BTreeMap::new();
-    for r in &run.late_records {
-        let epoch = u64::from(r.attempt.0) / stride;
-        if !tasks.iter().rev().find(|(first, _)| *first <= epoch).is_some_and(|(_, t)| t.contains(&r.task)) {
-            continue;
-        }
+    for r in run.late_records.of(join) {
         let position = sent.entry((r.task, r.attempt)).or_default();
         if let Some(c) = covered(r.task, r.attempt, *position).filter(|_| r.sink > 0 && r.lineage.sub == 0) {
             let e = held.entry((u64::from(r.sink - 1), r.lineage.input_seq)).or_insert(c);
@@ -550,7 +544,6 @@ fn reads_window_unchanged(spec: &JobSpec, window: usize, sink: usize) -> bool {
 pub(super) fn late_in_both(
     spec: &JobSpec,
     run: &RunResult,
-    graphs: &[(u64, Graph)],
     window: usize,
     sink: usize,
     rows: &Rows,
@@ -581,17 +574,11 @@ pub(super) fn late_in_both(
 
     let number = |v: &Value| if count { 1 } else { super::windows::number(v) };
     // Per (key, window): the distinct elements a completed checkpoint holds as side-output.
-    let stride = u64::from(crate::world::EPOCH_STRIDE);
-    let window_tasks = crate::world::graph::tasks_of_operator(graphs, window);
-    let covered = covering_checkpoint(spec, run, false);
+    let covered = covering_checkpoint(spec, run, window, false);
     let mut due: BTreeMap<(Value, ckptsim::window::TimeWindow), BTreeMap<LineageKey, (i64, ckptsim::CheckpointId)>> =
         BTreeMap::new();
     let mut sent: BTreeMap<(TaskId, ckptsim::Attempt), u64> = BTreeMap::new();
-    for r in &run.late_records {
-        let epoch = u64::from(r.attempt.0) / stride;
-        if !window_tasks.iter().rev().find(|(first, _)| *first <= epoch).is_some_and(|(_, t)| t.contains(&r.task)) {
-            continue;
-        }
+    for r in run.late_records.of(window) {
         let index = sent.entry((r.task, r.attempt)).or_default();
         let position = *index;
         *index += 1;

@@ -242,10 +242,16 @@ pub fn windows_cached(spec: &JobSpec, run: &RunResult, fold: &Reference) -> Verd
     with_valves(spec, run, windows_from(spec, run, fold.windows.get_or_init(|| reference(spec))))
 }
 
+/// [`windows`] without the watermark valves (session 40: each of windows beside each other
+/// judged alone, the valves once, `check/graph.rs`).
+pub(in crate::check) fn windows_unvalved(spec: &JobSpec, run: &RunResult) -> Verdict {
+    windows_from(spec, run, &reference(spec))
+}
+
 /// The window verdict `v` with each task's combined watermark judged against Flink's
 /// `StatusWatermarkValve` (`windows_valve.rs`): its findings added, what it judged in the
 /// summary; a skipped verdict applies once a valve step was judged.
-fn with_valves(spec: &JobSpec, run: &RunResult, v: Verdict) -> Verdict {
+pub(in crate::check) fn with_valves(spec: &JobSpec, run: &RunResult, v: Verdict) -> Verdict {
     let mut anomalies = v.anomalies;
     let c = super::windows_valve::judge(spec, run, &mut anomalies);
     if c.inputs == 0 {
@@ -347,14 +353,14 @@ fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
         refires += usize::from(got.len() > 1);
         judge.window(key, win, elems, got, &mut anomalies);
     }
-    late_misjudged(run, surely, &mut anomalies);
+    late_misjudged(spec, run, surely, &mut anomalies);
     let summary = format!(
         "{} windows, {} results{}, {} fired more than once, {} late records, {idle_judged} source IDLEs judged",
         reference.len(),
         rows.len(),
         if exact { " committed" } else { " printed" },
         refires,
-        run.late_records.len()
+        first_late_count(spec, run)
     );
     Verdict::from(NAME, anomalies, summary)
 }
@@ -515,7 +521,7 @@ fn through_chain(
     };
     let c =
         windows_chain::judge(w, chain, reference, rows, exact, finished_all(spec, run, exact), &mode, &mut anomalies);
-    late_misjudged(run, surely, &mut anomalies);
+    late_misjudged(spec, run, surely, &mut anomalies);
     let summary = format!(
         "{} windows, {} results{} through {} function(s){}; {} timestamps judged, {} not (a window with an element \
          that may be late{}), {} late records, {idle_judged} source IDLEs judged",
@@ -532,7 +538,7 @@ fn through_chain(
         c.judged,
         c.unjudged,
         if matches!(mode, windows_chain::Mode::AtLeastOnce { .. }) { ", or too many values" } else { "" },
-        run.late_records.len()
+        first_late_count(spec, run)
     );
     Verdict::from("windows", anomalies, summary)
 }
@@ -726,9 +732,19 @@ fn idle_flush(spec: &JobSpec, run: &RunResult, anomalies: &mut Vec<Finding>) -> 
     judged
 }
 
+/// How many late elements the first window sent (session 40: its own record; a window beside
+/// it counts its own in its view).
+fn first_late_count(spec: &JobSpec, run: &RunResult) -> usize {
+    let first = spec.operators.iter().position(|o| matches!(o.kind, OpKind::EventWindow(_)));
+    first.map_or(0, |w| run.late_records.of(w).len())
+}
+
 /// `late misjudged`: an element sent to the late side output although it was surely on time.
-fn late_misjudged(run: &RunResult, surely: &BTreeMap<u64, bool>, anomalies: &mut Vec<Finding>) {
-    for r in &run.late_records {
+/// Session 40: the first window's own late elements (`surely` is its reference's; a window
+/// beside it is judged in a view where it is the first, `check/graph.rs` `beside`).
+fn late_misjudged(spec: &JobSpec, run: &RunResult, surely: &BTreeMap<u64, bool>, anomalies: &mut Vec<Finding>) {
+    let Some(first) = spec.operators.iter().position(|o| matches!(o.kind, OpKind::EventWindow(_))) else { return };
+    for r in run.late_records.of(first) {
         if surely.get(&r.lineage.input_seq) == Some(&true) {
             anomalies.push(
                 Finding::new(

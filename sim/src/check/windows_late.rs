@@ -31,7 +31,6 @@
 //!   it late): it is in the record.
 
 use super::*;
-use crate::world::graph::Graph;
 use ckptsim::operator::{Operator, OperatorKind, SurvivingCounters};
 use ckptsim::record::Record;
 use ckptsim::TaskId;
@@ -62,7 +61,6 @@ pub(in crate::check) fn late_window(
     spec: &JobSpec,
     run: &RunResult,
     rows: &RunResult,
-    graphs: &[(u64, Graph)],
     (first, at, sink): (usize, usize, usize),
 ) -> Result<(Vec<Finding>, String), &'static str> {
     let OpKind::EventWindow(w) = &spec.operators[at].kind else { return Err("not an event-time window") };
@@ -125,7 +123,7 @@ pub(in crate::check) fn late_window(
     if finished {
         lost(name, w.aggregate, &results, &held, two_pc, &mut anomalies);
         let what = ("late-window-missed", "late window missed");
-        late_missed(spec, run, graphs, (first, name, &[]), &judged, what, &mut anomalies);
+        late_missed(spec, run, (first, name, &[]), &judged, what, &mut anomalies);
     }
     let took_n: usize = took.values().map(|m| m.len()).sum();
     let held_n: usize = held.values().map(|m| m.len()).sum();
@@ -271,21 +269,17 @@ fn lost(name: &str, agg: Aggregate, results: &Results, held: &Elements, two_pc: 
 pub(in crate::check) fn late_missed(
     spec: &JobSpec,
     run: &RunResult,
-    graphs: &[(u64, Graph)],
     (first, name, functions): (usize, &str, &[OperatorKind]),
     judged: &BTreeSet<Id>,
     (kind, label): (&'static str, &str),
     anomalies: &mut Vec<Finding>,
 ) {
-    let covered = super::super::side_output::covering(spec, run, false);
-    let window_tasks = crate::world::graph::tasks_of_operator(graphs, first);
+    let covered = super::super::side_output::covering(spec, run, first, false);
     let mut ops: Vec<Operator> = functions.iter().map(|k| Operator::new(*k, vec![])).collect();
     let mut counters = SurvivingCounters::default();
     let mut sent: BTreeMap<(TaskId, ckptsim::Attempt), u64> = BTreeMap::new();
-    for r in &run.late_records {
-        if !window_tasks.iter().any(|(_, t)| t.contains(&r.task)) {
-            continue;
-        }
+    // Session 40: window `first`'s own record of late elements.
+    for r in run.late_records.of(first) {
         let p = sent.entry((r.task, r.attempt)).or_default();
         let due = covered(r.task, r.attempt, *p);
         *p += 1;

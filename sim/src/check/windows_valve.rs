@@ -37,7 +37,11 @@
 //! * `late misjudged`: an element went to the late side output while the combined watermark had
 //!   not passed every one of its windows' end + allowed lateness (Flink's `isWindowLate` /
 //!   `isElementLate`), judged with the valve's output at the latest step at or before the
-//!   element's millisecond (never lower than the one it met).
+//!   element's millisecond (never lower than the one it met). Session 40: per window, each
+//!   event-time window's own late elements (`RunResult::late_records` per operator) against its
+//!   own assigner and allowed lateness (two windows beside each other, `late-windows-join`).
+//!   Not judged here: an interval join's late sides (lateness by the element's timestamp against
+//!   the join's watermark), and an attempt after its first divergence.
 
 use super::*;
 use crate::world::{ValveEvent, ValveStep};
@@ -336,16 +340,37 @@ fn diverges(
 
 /// `late misjudged` by the watermark: each late side-output element of a judged task attempt
 /// had the combined watermark past every one of its windows' cleanup time. Returns how many
-/// were judged.
+/// were judged. Session 40: each event-time window's elements against its own assigner and
+/// allowed lateness (until then every late element against the job's first window: two windows
+/// beside each other over one input, `late-windows-join`, could not be posed); an interval
+/// join's late sides are not judged here (its lateness is the element's own timestamp against
+/// the join's watermark, not a window's end).
 fn late_elements(
     spec: &JobSpec,
     run: &RunResult,
     attempts: &BTreeMap<(TaskId, Attempt), AttemptState>,
     anomalies: &mut Vec<Finding>,
 ) -> usize {
-    let Some(w) = spec.event_window().filter(|w| w.time == ckptsim::window::WindowTime::Event) else { return 0 };
     let mut judged = 0;
-    for r in &run.late_records {
+    for (op, rows) in run.late_records.by_operator() {
+        let OpKind::EventWindow(w) = &spec.operators[op].kind else { continue };
+        if w.time == ckptsim::window::WindowTime::Event {
+            judged += window_late_elements(w, &spec.operators[op].name, rows, attempts, anomalies);
+        }
+    }
+    judged
+}
+
+/// [`late_elements`] of one event-time window `w` (named `name`): its own late rows.
+fn window_late_elements(
+    w: &ckptsim::window::EventWindowSpec,
+    name: &str,
+    rows: &[crate::world::OutputRow],
+    attempts: &BTreeMap<(TaskId, Attempt), AttemptState>,
+    anomalies: &mut Vec<Finding>,
+) -> usize {
+    let mut judged = 0;
+    for r in rows {
         let (Some(a), Some(ts)) = (attempts.get(&(r.task, r.attempt)).filter(|a| !a.broken), r.timestamp) else {
             continue;
         };
@@ -361,9 +386,9 @@ fn late_elements(
                 Finding::new(
                     "late-misjudged",
                     format!(
-                        "late misjudged: t={} task {} attempt {} sent input #{} ({} at ts {ts}) to the late side \
-                         output while its combined watermark by Flink's StatusWatermarkValve was {wm}: window {win} \
-                         (maxTimestamp {} + allowed lateness {lateness}) was not late",
+                        "late misjudged: t={} task {} attempt {} sent input #{} ({} at ts {ts}) to `{name}`'s late \
+                         side output while its combined watermark by Flink's StatusWatermarkValve was {wm}: window \
+                         {win} (maxTimestamp {} + allowed lateness {lateness}) was not late",
                         r.time_ms,
                         r.task,
                         r.attempt,

@@ -404,16 +404,15 @@ impl Ctx<'_> {
         }
         // A later window of windows after windows never meets a late result (the earlier
         // window emits its results ahead of the watermark that fires them), so a late side
-        // output there would stay empty in Flink; the valve rule reads late elements against
-        // the first window only.
-        let earlier = operators[..i].iter().any(|o| matches!(o.kind, OperatorKindSpec::EventWindow(_)));
-        if earlier && matches!(&operators[i].kind, OperatorKindSpec::EventWindow(w) if w.late_side_output) {
-            let why = if window_upstream(i, operators) {
-                "a window after a window gets no late elements (the earlier window's results leave ahead of the \
-                 watermark that fired them): `late_records = \"side-output\"` applies to the first window only"
-            } else {
-                SECOND_LATE_WINDOW
-            };
+        // output there would stay empty in Flink. Session 40: a window beside the first (fed by
+        // no window, `late-windows-join`) may have one: the run keeps each window's late
+        // elements apart (`world/late_record.rs`) and every late rule reads its own window's.
+        if matches!(&operators[i].kind, OperatorKindSpec::EventWindow(w) if w.late_side_output)
+            && window_upstream(i, operators)
+        {
+            let why = "a window after a window gets no late elements (the earlier window's results leave ahead of \
+                 the watermark that fired them): `late_records = \"side-output\"` applies to the first window only of windows in a row (a window \
+                 beside it, fed by no window, may have its own)";
             return Err(self.err(&format!("operators[{i}].late_records"), why));
         }
         if !next.is_some_and(|j| operators[j].kind.is_sink()) {
@@ -474,16 +473,6 @@ impl Ctx<'_> {
         Ok(())
     }
 }
-
-/// Why a second event-time window beside the first (not fed by it) may not have a late side
-/// output (session 38): Flink gives one (`tests/real-flink/late-windows-join.out`, two windows'
-/// late outputs joined), but the model has one record of late elements per task and the valve
-/// rule, the late-side-output rules and a late-fed join's `late-join-missed` read it against the
-/// first window only, so no rule could tell the two windows' late elements apart.
-const SECOND_LATE_WINDOW: &str = "a second window's late side output is not modelled: only the first event_window \
-     may set `late_records = \"side-output\"` (the run's record of late elements is one per task, and the \
-     windows checker's valve and late rules and a late-fed join's rules read it against the first window, so \
-     two windows' late elements, or a join of them, could not be told apart)";
 
 /// Whether an event-time window stands upstream of `operators[i]` (through `inputs`).
 fn window_upstream(i: usize, operators: &[OperatorSpec]) -> bool {

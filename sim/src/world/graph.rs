@@ -90,6 +90,23 @@ impl Graph {
         Some((op, subtask))
     }
 
+    /// The operator of task `task`'s chain whose late elements the run records (session 40,
+    /// `RunResult::late_records` per operator): the event-time window of instance `instance`
+    /// (`Name[subtask]`, the core's `TaskOutput::LateRecord::operator`) when one of the chain
+    /// is named so, else the chain's first event-time window with a late side output or
+    /// event-time join (an interval join's late sides come from the head), else the head.
+    pub fn late_operator(&self, spec: &JobSpec, task: TaskId, instance: Option<&str>) -> usize {
+        let ops = &self.vertices[self.task_vertex[task.0 as usize].0].ops;
+        let name = instance.map(super::operator_of_instance);
+        let named = ops.iter().copied().find(|&o| name.as_deref() == Some(spec.operators[o].name.as_str()));
+        let sends = |o: &usize| match &spec.operators[*o].kind {
+            OpKind::EventWindow(w) => w.late_side_output,
+            OpKind::EventJoin(ckptsim::join::JoinSpec::Interval { .. }) => true,
+            _ => false,
+        };
+        named.or_else(|| ops.iter().copied().find(sends)).unwrap_or(ops[0])
+    }
+
     /// Chains `spec`'s operators into vertices and lays out their tasks over the TaskManagers.
     pub fn build(spec: &JobSpec) -> Graph {
         if spec.is_graph() {
@@ -468,6 +485,20 @@ impl Graph {
     }
 }
 
+/// The planted `late-judged-by-first-window` (session 40): for a window beside the job's first
+/// (an event-time window fed by no window, not the first), the first window's assigner and
+/// allowed lateness, which it then judges lateness by; None otherwise and without the plant.
+fn first_window_lateness(spec: &JobSpec, i: usize) -> Option<(ckptsim::window::WindowAssigner, u64)> {
+    if spec.variant != ckptsim::variant::Variant::LateJudgedByFirstWindow {
+        return None;
+    }
+    let windows = spec.window_stages();
+    let first = *windows.first().filter(|f| **f != i)?;
+    let OpKind::EventWindow(w) = &spec.operators[first].kind else { return None };
+    let beside = !spec.upstream_of(i).iter().any(|u| *u != i && windows.contains(u));
+    beside.then_some((w.assigner, w.allowed_lateness_ms))
+}
+
 /// The operator chain of subtask `s` of a vertex of operators `vertex_ops`: the chained
 /// operators (a source's or sink's failure injectors as an identity map), the sink tail if the
 /// vertex ends in one, and the state padding of all of them.
@@ -517,10 +548,11 @@ fn chain_of(spec: &JobSpec, vertex_ops: &[usize], s: u32) -> (Vec<ChainedOperato
             }
         };
         if let Some(kind) = kind {
-            chain.push(ChainedOperator {
-                instance: format!("{}[{}]", o.name, s),
-                operator: Operator::new(kind, o.injectors.clone()),
-            });
+            let mut operator = Operator::new(kind, o.injectors.clone());
+            if let Some((assigner, lateness)) = first_window_lateness(spec, i) {
+                operator.event_window_mut().into_iter().for_each(|w| w.plant_late_as(assigner, lateness));
+            }
+            chain.push(ChainedOperator { instance: format!("{}[{}]", o.name, s), operator });
         } else if o.kind.is_sink() && !o.injectors.is_empty() {
             chain.push(ChainedOperator {
                 instance: format!("{}[{}]", o.name, s),

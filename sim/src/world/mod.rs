@@ -36,6 +36,7 @@ mod graph_dag;
 mod invariants;
 mod jobmanager;
 pub mod key_routing;
+mod late_record;
 mod net;
 mod observe;
 mod per_attempt;
@@ -78,6 +79,7 @@ pub use cuts::{consistent, BarrierCut, BarrierKey, ChannelCuts, RestoredChannelS
 use data_plane::*;
 use invariants::CHECK_EACH_STEP;
 use jobmanager::*;
+pub use late_record::{LateRecords, LateSnapshots};
 use madsim::runtime::{Handle, Runtime};
 use madsim::time::{sleep, sleep_until, Duration, Instant};
 use net::*;
@@ -260,9 +262,9 @@ struct Observation {
     /// (`OutputRow::take_committed`): the run's result owns the only copy.
     committed: Rows,
     /// Late records sent to an event-time window's side output.
-    late_records: Vec<OutputRow>,
+    late_records: LateRecords,
     /// Snapshots of task attempts that sent late records (`RunResult::late_snapshots`).
-    late_snapshots: Vec<LateSnapshot>,
+    late_snapshots: LateSnapshots,
     /// Snapshots of window task attempts that record their assignments
     /// (`RunResult::assignment_snapshots`).
     assignment_snapshots: Vec<LateSnapshot>,

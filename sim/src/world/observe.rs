@@ -827,12 +827,14 @@ pub struct RunResult {
     /// checker compares them).
     pub restored_lists: Vec<ListRestore>,
     /// Records an event-time window judged late and sent to its late side output
-    /// (`sideOutputLateData`), per attempt, in time order.
-    pub late_records: Vec<OutputRow>,
+    /// (`sideOutputLateData`), or an interval join sent to a late side, per sending operator
+    /// (session 40, `late_record.rs`; until then one list for the run), each in time order.
+    pub late_records: LateRecords,
     /// The snapshots that task attempts took after sending late elements to a late side output
     /// consumed downstream (`inputs = ["W.late"]`), with how many they had sent before the cut
     /// (kept in lean runs too): which late elements a checkpoint holds (`check/side_output.rs`).
-    pub late_snapshots: Vec<LateSnapshot>,
+    /// Per sending operator as `late_records` (session 40).
+    pub late_snapshots: LateSnapshots,
     /// The snapshots of event-time window task attempts fed by a late side output (session
     /// 28), with how many of their `window_assignments` rows they had recorded before the cut
     /// (`late_before` counts those rows here): which elements a checkpoint's window state holds.

@@ -369,8 +369,8 @@ impl Observation {
                     0
                 },
             ),
-            late_records: vec![],
-            late_snapshots: vec![],
+            late_records: LateRecords::default(),
+            late_snapshots: LateSnapshots::default(),
             assignment_snapshots: vec![],
             join_judgments: vec![],
             join_restores: vec![],

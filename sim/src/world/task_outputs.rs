@@ -85,13 +85,15 @@ pub(super) fn drain_outputs(
 /// assignments, join judgements, quiesced processing-time windows).
 fn observe_output(w: &mut World, (task, attempt): (TaskId, Attempt), now: u64, out: TaskOutput) {
     match out {
-        TaskOutput::LateRecord { record, tag, .. } => {
-            // `sink` names the side output: 0 a window's, 1 + side an interval join's.
-            let sink = match tag {
-                ckptsim::task::LateTag::Window => 0,
-                ckptsim::task::LateTag::Join(side) => 1 + side,
+        TaskOutput::LateRecord { record, tag, operator } => {
+            // `sink` names the side output: 0 a window's, 1 + side an interval join's. Session
+            // 40: kept per sending operator (a window by its instance, a join's at the head).
+            let (sink, instance) = match tag {
+                ckptsim::task::LateTag::Window => (0, Some(operator.as_str())),
+                ckptsim::task::LateTag::Join(side) => (1 + side, None),
             };
-            w.obs.late_records.push(OutputRow { sink, ..OutputRow::of(now, task, attempt, record) })
+            let op = w.graph.late_operator(&w.spec, task, instance);
+            w.obs.late_records.push(op, OutputRow { sink, ..OutputRow::of(now, task, attempt, record) })
         }
         TaskOutput::WindowAssigned { operator, record, windows } => {
             w.obs.window_assignments.push(AssignmentRow::of(now, task, attempt, &operator, record, windows))
@@ -156,7 +158,8 @@ fn snapshot_taken(
     let (task, attempt) = key;
     // Which late elements this snapshot's cut holds (`check/side_output.rs`).
     for (checkpoint, late_before) in t.take_late_cuts() {
-        w.obs.late_snapshots.push(LateSnapshot { task, attempt, checkpoint, late_before });
+        let op = w.graph.late_operator(&w.spec, task, None);
+        w.obs.late_snapshots.push(op, LateSnapshot { task, attempt, checkpoint, late_before });
     }
     for (checkpoint, late_before) in t.take_assignment_cuts() {
         w.obs.assignment_snapshots.push(LateSnapshot { task, attempt, checkpoint, late_before });

@@ -503,10 +503,10 @@ struct Obs {
     end_seq: (u64, u32),
     print_rows: BTreeMap<TaskId, Vec<OutputRow>>,
     /// Records an event-time window sent to its late side output.
-    late_records: Vec<OutputRow>,
+    late_records: crate::world::LateRecords,
     /// Per window task snapshot, how many late elements its attempt had sent on a late side
     /// edge before the cut (`Task::take_late_cuts`, as the world records them).
-    late_snapshots: Vec<crate::world::LateSnapshot>,
+    late_snapshots: crate::world::LateSnapshots,
     /// Per snapshot of a window fed by a late side edge, how many of its window assignments
     /// came before the cut (`Task::take_assignment_cuts`, as the world records them): the
     /// `late-window-*` rules (session 30; before, the explorer recorded none and those rules

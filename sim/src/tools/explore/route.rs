@@ -394,9 +394,10 @@ impl Explorer<'_> {
         let cuts = task.make_mut().take_late_cuts();
         let assignment_cuts = task.make_mut().take_assignment_cuts();
         if !cuts.is_empty() || !assignment_cuts.is_empty() {
+            let op = if cuts.is_empty() { 0 } else { self.job(sys).graph.late_operator(&self.job(sys).spec, t, None) };
             let obs = sys.obs.make_mut();
             for (checkpoint, late_before) in cuts {
-                obs.late_snapshots.push(crate::world::LateSnapshot { task: t, attempt, checkpoint, late_before });
+                obs.late_snapshots.push(op, crate::world::LateSnapshot { task: t, attempt, checkpoint, late_before });
             }
             for (checkpoint, late_before) in assignment_cuts {
                 obs.assignment_snapshots.push(crate::world::LateSnapshot { task: t, attempt, checkpoint, late_before });
@@ -486,8 +487,11 @@ impl Explorer<'_> {
                 }
                 // 2.x end of data (a drain's, ahead of its barrier): in FIFO order like a watermark.
                 TaskOutput::EmitEndOfData => self.broadcast(sys, t, attempt, StreamElement::EndOfData),
-                TaskOutput::LateRecord { record, .. } => {
-                    sys.obs.make_mut().late_records.push(OutputRow::of(now, t, attempt, record))
+                TaskOutput::LateRecord { record, tag, operator } => {
+                    // Per sending operator, as the world keeps them (session 40).
+                    let instance = matches!(tag, ckptsim::task::LateTag::Window).then_some(operator.as_str());
+                    let op = self.job(sys).graph.late_operator(&self.job(sys).spec, t, instance);
+                    sys.obs.make_mut().late_records.push(op, OutputRow::of(now, t, attempt, record))
                 }
                 TaskOutput::WindowAssigned { operator, record, windows } => sys
                     .obs
