@@ -600,7 +600,10 @@ mod tests {
         // A one-state function with timers snapshots a composite of two; without timers one list.
         let rules = BroadcastProcess::new(BroadcastFunction::Rules, false).with_timers(Some(0));
         assert!(matches!(rules.snapshot(), OperatorState::Composite(p) if p.len() == 2));
-        assert!(matches!(BroadcastProcess::new(BroadcastFunction::Rules, false).snapshot(), OperatorState::SharedList { .. }));
+        assert!(matches!(
+            BroadcastProcess::new(BroadcastFunction::Rules, false).snapshot(),
+            OperatorState::SharedList { .. }
+        ));
     }
 
     #[test]

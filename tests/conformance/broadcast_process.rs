@@ -161,7 +161,11 @@ fn function_with_timer(_: Profile) -> Result<(), String> {
     let rows: Vec<(String, Option<i64>)> = out.iter().map(|r| (r.value.to_string(), r.timestamp)).collect();
     ensure_eq(
         rows,
-        vec![("(6,0)".to_string(), Some(13)), ("(6,0)".to_string(), Some(13)), ("timer@41 (6,0,0)".to_string(), Some(41))],
+        vec![
+            ("(6,0)".to_string(), Some(13)),
+            ("(6,0)".to_string(), Some(13)),
+            ("timer@41 (6,0,0)".to_string(), Some(41)),
+        ],
         "the elements' rows, then one timer row at 41",
     )
 }
@@ -192,7 +196,9 @@ fn timers_follow_their_key_groups(profile: Profile) -> Result<(), String> {
     for i in 0..2u32 {
         let mut op = BroadcastProcess::new(BroadcastFunction::Counting, false).with_timers(Some(100));
         let mut out = Vec::new();
-        for (n, k) in keys.iter().enumerate().filter(|(_, k)| assign_key_to_parallel_operator(k, MAX_PARALLELISM, 2) == i) {
+        for (n, k) in
+            keys.iter().enumerate().filter(|(_, k)| assign_key_to_parallel_operator(k, MAX_PARALLELISM, 2) == i)
+        {
             op.process_keyed(rec(k.clone(), n as u64, Some(n as i64)), &mut out);
         }
         tasks.insert(TaskId(i), TaskSnapshot { operators: vec![op.snapshot()], ..TaskSnapshot::default() });

@@ -265,7 +265,8 @@ impl Ctx<'_> {
         let any_event_time = operators.iter().any(|o| o.kind.is_source() && o.event_time);
         // Session 40: a broadcast process's event-time timers sit at each keyed record's
         // timestamp and fire on the combined watermark of both inputs.
-        let timed = |o: &OperatorSpec| matches!(o.kind, OperatorKindSpec::BroadcastProcess { timer_delay_ms: Some(_), .. });
+        let timed =
+            |o: &OperatorSpec| matches!(o.kind, OperatorKindSpec::BroadcastProcess { timer_delay_ms: Some(_), .. });
         if let Some(i) = operators.iter().position(timed) {
             if let Some(s) = operators.iter().find(|o| o.kind.is_source() && !o.event_time) {
                 return Err(self.err(

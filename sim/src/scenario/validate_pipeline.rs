@@ -439,44 +439,46 @@ impl Ctx<'_> {
                 }
             }
             "broadcast" => OperatorKindSpec::Broadcast,
-            "broadcast_process" => {
-                let names = ckptsim::broadcast_process::FUNCTION_NAMES;
-                match r
-                    .function
-                    .as_deref()
-                    .map_or(Some((Default::default(), false)), ckptsim::broadcast_process::BroadcastFunction::parse)
-                {
-                    Some((function, report)) => {
-                        // Session 40: event-time timers on the keyed side.
-                        let timer_delay_ms = match r.timer_delay_ms {
-                            None => None,
-                            Some(d) if (0..=crate::scenario::limits::MAX_STOP_AT_MS as i64).contains(&d) => {
-                                Some(d as u64)
-                            }
-                            Some(d) => {
-                                return Err(self.err(
-                                    &p("timer_delay_ms"),
-                                    format!(
-                                        "must be in 0..={} (a timer this long after each keyed record's timestamp; got {d})",
-                                        crate::scenario::limits::MAX_STOP_AT_MS
-                                    ),
-                                ))
-                            }
-                        };
-                        OperatorKindSpec::BroadcastProcess { report, function, timer_delay_ms }
-                    }
-                    None => {
-                        let f = r.function.as_deref().unwrap_or_default();
-                        return Err(self.err(
-                            &p("function"),
-                            format!("unknown broadcast_process function `{f}`; known functions: {}", list(&names)),
-                        ));
-                    }
-                }
-            }
+            "broadcast_process" => self.broadcast_process(i, r)?,
             "connect" => self.connect(i, r)?,
             _ => OperatorKindSpec::TwoPhaseCommitSink,
         })
+    }
+
+    /// A `broadcast_process`'s function (session 38/39) and, session 40, its `timer_delay_ms`.
+    fn broadcast_process(&self, i: usize, r: &RawOperator) -> Res<OperatorKindSpec> {
+        let p = |key: &str| op_path(i, key);
+        let names = ckptsim::broadcast_process::FUNCTION_NAMES;
+        match r
+            .function
+            .as_deref()
+            .map_or(Some((Default::default(), false)), ckptsim::broadcast_process::BroadcastFunction::parse)
+        {
+            Some((function, report)) => {
+                // Session 40: event-time timers on the keyed side.
+                let timer_delay_ms = match r.timer_delay_ms {
+                    None => None,
+                    Some(d) if (0..=crate::scenario::limits::MAX_STOP_AT_MS as i64).contains(&d) => Some(d as u64),
+                    Some(d) => {
+                        return Err(self.err(
+                            &p("timer_delay_ms"),
+                            format!(
+                                "must be in 0..={} (a timer this long after each keyed record's timestamp; got {d})",
+                                crate::scenario::limits::MAX_STOP_AT_MS
+                            ),
+                        ))
+                    }
+                };
+                Ok(OperatorKindSpec::BroadcastProcess { report, function, timer_delay_ms })
+            }
+            None => {
+                let f = r.function.as_deref().unwrap_or_default();
+                Err(self.err(
+                    &p("function"),
+                    format!("unknown broadcast_process function `{f}`; known functions: {}", list(&names)),
+                ))
+            }
+        }
     }
 
     /// A window join over `SlidingEventTimeWindows.of(size, slide)`: Flink takes any slide
