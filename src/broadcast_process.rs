@@ -40,6 +40,20 @@
 //!   on one broadcast stream; a broadcast key `max:k` writes `limits`, any other `rules` (a
 //!   counted rule `v` that is not a pair counts in both); a keyed record emits `(w,m,x)`. The snapshot is a composite of two broadcast lists, each
 //!   repartitioned on its own (Flink keeps one `OperatorStateHandle` entry per state name).
+//!
+//! Session 40 adds event-time timers on the keyed side (`timer_delay_ms`,
+//! `tools/real-flink/RealFlinkBroadcast40.java`; [`KeyedTimers`]): a keyed record at timestamp
+//! `t` registers a timer at `t + delay` for its key (`ctx.timerService().registerEventTimeTimer`
+//! in `processElement`); one timer per (key, timestamp), as `InternalTimerServiceImpl` keeps one
+//! per key, namespace and timestamp. When the operator's combined watermark reaches a timer
+//! (`timer.getTimestamp() <= watermark`, `CoBroadcastWithKeyedOperator#onEventTime`), it emits
+//! `timer@T (k,m,n)` at timestamp `T`: the rule and the count (`seen`, 0 without one) the key
+//! holds at the firing (`OnTimerContext` reads the broadcast state). The timers are keyed state:
+//! the last part of the snapshot's composite, `Str(k) -> Str("T@seq.sub ...")` (the key's
+//! timers with the lineage of the row each will emit: the model's bookkeeping, as a window keeps
+//! its smallest lineage), so a rescale moves a key's timers with its key group; the watermark is
+//! not part of it (it starts at `Long.MIN_VALUE` after a restore). A timer's row is named
+//! `seq.(sub << FLAT_MAP_SUB_BITS | 2)` after the record that first registered it.
 
 use crate::operator::{key_of, FLAT_MAP_SUB_BITS};
 use crate::record::{Lineage, Record, Value};
@@ -88,6 +102,61 @@ impl BroadcastFunction {
 /// The prefix of a broadcast key that writes the second broadcast state (`limits`).
 pub const LIMIT_PREFIX: &str = "max:";
 
+/// Session 40: the keyed side's event-time timers (module docs): Flink's timer service of the
+/// operator (`getInternalTimerService("user-timers", ..)`), event time only.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub struct KeyedTimers {
+    /// A keyed record at `t` registers a timer at `t + delay_ms`.
+    delay_ms: i64,
+    /// Pending timers by (timestamp, key), in firing order, with the lineage of the row each
+    /// emits (its first registrant's).
+    pending: BTreeMap<(i64, Arc<str>), Lineage>,
+    /// The operator's event time: the last watermark that advanced it (`Long.MIN_VALUE` at the
+    /// start and after a restore).
+    watermark: i64,
+}
+
+impl KeyedTimers {
+    /// No timers yet, `delay_ms` after each keyed record.
+    pub fn new(delay_ms: i64) -> Self {
+        KeyedTimers { delay_ms, pending: BTreeMap::new(), watermark: i64::MIN }
+    }
+
+    /// The pending timers, `(timestamp, key)` in firing order.
+    pub fn pending(&self) -> impl Iterator<Item = (i64, &str)> + '_ {
+        self.pending.keys().map(|(t, k)| (*t, k.as_ref()))
+    }
+
+    /// The keyed snapshot part: per key its timers as `T@seq.sub`, space-separated, in time order.
+    fn snapshot(&self) -> OperatorState {
+        let mut per_key: BTreeMap<Value, Vec<String>> = BTreeMap::new();
+        for ((t, k), l) in &self.pending {
+            per_key.entry(Value::Str(Arc::clone(k))).or_default().push(format!("{t}@{}.{}", l.input_seq, l.sub));
+        }
+        OperatorState::Keyed(per_key.into_iter().map(|(k, v)| (k, Value::Str(v.join(" ").into()))).collect())
+    }
+
+    /// Replaces the pending timers with a keyed snapshot part's; the watermark starts over. An
+    /// entry of another shape restores nothing.
+    fn restore(&mut self, state: &OperatorState) {
+        self.pending.clear();
+        self.watermark = i64::MIN;
+        let OperatorState::Keyed(m) = state else { return };
+        for (k, v) in m {
+            let (Value::Str(k), Value::Str(timers)) = (k, v) else { continue };
+            for t in timers.split_whitespace() {
+                let parsed = t.split_once('@').and_then(|(ts, l)| {
+                    let (seq, sub) = l.split_once('.')?;
+                    Some((ts.parse().ok()?, Lineage { input_seq: seq.parse().ok()?, sub: sub.parse().ok()? }))
+                });
+                if let Some((ts, lineage)) = parsed {
+                    self.pending.insert((ts, Arc::clone(k)), lineage);
+                }
+            }
+        }
+    }
+}
+
 /// The running operator: its states and the attempt's report flag.
 #[derive(Clone, Debug, Hash, Default)]
 pub struct BroadcastProcess {
@@ -102,12 +171,26 @@ pub struct BroadcastProcess {
     report: bool,
     /// The first keyed record was seen (not state: every attempt reports again).
     reported: bool,
+    /// Session 40: event-time timers on the keyed side (`timer_delay_ms`); None: none.
+    timers: Option<KeyedTimers>,
 }
 
 impl BroadcastProcess {
     /// A fresh operator with empty states; `report`: see the module docs.
     pub fn new(function: BroadcastFunction, report: bool) -> Self {
         BroadcastProcess { function, report, ..Default::default() }
+    }
+
+    /// The same operator with event-time timers `delay_ms` after each keyed record (session 40;
+    /// None: no timers).
+    pub fn with_timers(mut self, delay_ms: Option<u64>) -> Self {
+        self.timers = delay_ms.map(|d| KeyedTimers::new(d as i64));
+        self
+    }
+
+    /// The keyed side's timers, if the function registers any.
+    pub fn timers(&self) -> Option<&KeyedTimers> {
+        self.timers.as_ref()
     }
 
     /// The key text of a value (a `Pair`'s key, a `Str` itself, an `Int` as text).
@@ -157,7 +240,7 @@ impl BroadcastProcess {
         }
         let lineage = if self.report { piece(0) } else { rec.lineage };
         let value = match self.function {
-            BroadcastFunction::Rules => Value::Pair(key, m),
+            BroadcastFunction::Rules => Value::Pair(Arc::clone(&key), m),
             BroadcastFunction::Counting => {
                 let n = self.seen.entry(Arc::clone(&key)).or_insert(0);
                 *n += 1;
@@ -169,6 +252,37 @@ impl BroadcastProcess {
             }
         };
         out.push(Record { value, lineage, timestamp: rec.timestamp });
+        // Session 40: `registerEventTimeTimer(ctx.timestamp() + delay)`; a timer already pending
+        // for the key at that time stays one timer (its first registrant names its row).
+        if let (Some(t), Some(ts)) = (&mut self.timers, rec.timestamp) {
+            let at = ts.saturating_add(t.delay_ms);
+            t.pending.entry((at, Arc::clone(&key))).or_insert(piece(2));
+        }
+    }
+
+    /// Session 40: a watermark reached the operator (its inputs' combined watermark): every
+    /// timer at or below it fires in (timestamp, key) order (`InternalTimerServiceImpl
+    /// #advanceWatermark`), each emitting `timer@T (k,m,n)` at `T` with the rule and count the
+    /// key holds now (`onTimer`). A watermark that does not advance the operator fires nothing.
+    /// Returns whether a timer fired.
+    pub fn process_watermark(&mut self, wm: i64, out: &mut Vec<Record>) -> bool {
+        let Some(t) = self.timers.as_mut().filter(|t| wm > t.watermark) else { return false };
+        t.watermark = wm;
+        let before = out.len();
+        while let Some(((ts, key), lineage)) = self.timers.as_mut().and_then(|t| {
+            let due = t.pending.first_key_value().is_some_and(|((ts, _), _)| *ts <= wm);
+            if due {
+                t.pending.pop_first()
+            } else {
+                None
+            }
+        }) {
+            let m = self.rules.get(&key).copied().unwrap_or(0);
+            let n = self.seen.get(&key).copied().unwrap_or(0);
+            let value = Value::Str(format!("timer@{ts} ({key},{m},{n})").into());
+            out.push(Record { value, lineage, timestamp: Some(ts) });
+        }
+        out.len() > before
     }
 
     /// `state [k=m, ...]` (two states: `state rules [..] limits [..]`), in key order (the Java
@@ -197,15 +311,26 @@ impl BroadcastProcess {
     }
 
     /// The snapshot: this subtask's copy of the broadcast state(s), and its keyed state.
+    /// Session 40: with timers, the timers' keyed part comes last (a one-state function's
+    /// snapshot becomes a composite of two).
     pub fn snapshot(&self) -> OperatorState {
         let shared = |m| OperatorState::SharedList { mode: ListMode::Broadcast, entries: Self::map_entries(m) };
+        let mut parts = vec![shared(&self.rules)];
         match self.function {
-            BroadcastFunction::Rules => shared(&self.rules),
+            BroadcastFunction::Rules => {}
             BroadcastFunction::Counting => {
                 let keyed = self.seen.iter().map(|(k, n)| (Value::Str(Arc::clone(k)), Value::Int(*n))).collect();
-                OperatorState::Composite(vec![shared(&self.rules), OperatorState::Keyed(keyed)])
+                parts.push(OperatorState::Keyed(keyed));
             }
-            BroadcastFunction::TwoStates => OperatorState::Composite(vec![shared(&self.rules), shared(&self.limits)]),
+            BroadcastFunction::TwoStates => parts.push(shared(&self.limits)),
+        }
+        if let Some(t) = &self.timers {
+            parts.push(t.snapshot());
+        }
+        if parts.len() == 1 {
+            parts.pop().expect("one part")
+        } else {
+            OperatorState::Composite(parts)
         }
     }
 
@@ -237,20 +362,25 @@ impl BroadcastProcess {
 
     /// `initializeState`: the states the restore hands this subtask (a later entry of a key
     /// wins). A state of another shape restores nothing.
+    /// Session 40: the timers from the last part when the function has them.
     pub fn restore(&mut self, state: &OperatorState) {
-        match (self.function, state) {
-            (BroadcastFunction::Rules, OperatorState::SharedList { mode: ListMode::Broadcast, .. }) => {
-                Self::restore_map(&mut self.rules, state)
-            }
-            (BroadcastFunction::Counting, OperatorState::Composite(parts)) if parts.len() == 2 => {
-                Self::restore_map(&mut self.rules, &parts[0]);
-                Self::restore_map(&mut self.seen, &parts[1]);
-            }
-            (BroadcastFunction::TwoStates, OperatorState::Composite(parts)) if parts.len() == 2 => {
-                Self::restore_map(&mut self.rules, &parts[0]);
-                Self::restore_map(&mut self.limits, &parts[1]);
-            }
-            _ => {}
+        let parts = match state {
+            OperatorState::Composite(parts) => parts.as_slice(),
+            one => std::slice::from_ref(one),
+        };
+        let base = if self.function == BroadcastFunction::Rules { 1 } else { 2 };
+        let want = base + usize::from(self.timers.is_some());
+        if parts.len() != want || !matches!(parts[0], OperatorState::SharedList { mode: ListMode::Broadcast, .. }) {
+            return;
+        }
+        Self::restore_map(&mut self.rules, &parts[0]);
+        match self.function {
+            BroadcastFunction::Rules => {}
+            BroadcastFunction::Counting => Self::restore_map(&mut self.seen, &parts[1]),
+            BroadcastFunction::TwoStates => Self::restore_map(&mut self.limits, &parts[1]),
+        }
+        if let Some(t) = &mut self.timers {
+            t.restore(&parts[base]);
         }
     }
 
@@ -258,6 +388,14 @@ impl BroadcastProcess {
     /// restore (the broadcast state is restored).
     pub fn plant_drop_keyed(&mut self) {
         self.seen.clear();
+    }
+
+    /// The planted `broadcast-timers-not-restored` (session 40): the keyed side's timers start
+    /// empty after a restore (the broadcast and keyed states are restored).
+    pub fn plant_drop_timers(&mut self) {
+        if let Some(t) = &mut self.timers {
+            t.pending.clear();
+        }
     }
 
     /// The operator's invariants: a snapshot's entries are distinct keys in key order, a
@@ -268,11 +406,12 @@ impl BroadcastProcess {
             let entries = Self::map_entries(part);
             assert!(entries.windows(2).all(|w| key_of(&w[0]) < key_of(&w[1])), "broadcast state entries in key order");
         }
-        let mut again = BroadcastProcess::new(self.function, self.report);
+        let mut again = BroadcastProcess::new(self.function, self.report)
+            .with_timers(self.timers.as_ref().map(|t| t.delay_ms as u64));
         again.restore(&self.snapshot());
         assert_eq!(
-            (&again.rules, &again.limits, &again.seen),
-            (&self.rules, &self.limits, &self.seen),
+            (&again.rules, &again.limits, &again.seen, again.timers.as_ref().map(|t| &t.pending)),
+            (&self.rules, &self.limits, &self.seen, self.timers.as_ref().map(|t| &t.pending)),
             "a restored snapshot is the state"
         );
         assert!(self.report || !self.reported, "only a reporting operator reports");
@@ -415,6 +554,56 @@ mod tests {
         let mut one = BroadcastProcess::new(BroadcastFunction::Rules, false);
         one.process_broadcast(&rec(Value::Pair("max:a".into(), 9), 1));
         assert_eq!(one.parts(), vec![vec![Value::Pair("max:a".into(), 9)]]);
+    }
+
+    fn at(v: &str, seq: u64, ts: i64) -> Record {
+        let mut r = rec(Value::str(v), seq);
+        r.timestamp = Some(ts);
+        r
+    }
+
+    /// Session 40 (RealFlinkBroadcast40's first subtask): a word at `t` registers a timer at
+    /// `t + 1500`; a watermark at or past it fires it with the rule and count held then; two
+    /// registrations at one time are one timer; the timers are the snapshot's last part and a
+    /// restore gives them back with the watermark at `MIN`; the plant drops them alone.
+    #[test]
+    fn timers_fire_at_the_watermark_with_the_state_then_and_restore() {
+        let mut op = BroadcastProcess::new(BroadcastFunction::Counting, false).with_timers(Some(1500));
+        op.process_broadcast(&rec(Value::Pair("a".into(), 2), 0));
+        let mut out = Vec::new();
+        op.process_keyed(at("a", 1, 1000), &mut out);
+        op.process_keyed(at("a", 2, 1000), &mut out);
+        op.process_keyed(at("b", 3, 1200), &mut out);
+        assert_eq!(op.timers().expect("timers").pending().collect::<Vec<_>>(), [(2500, "a"), (2700, "b")]);
+        op.process_broadcast(&rec(Value::Pair("a".into(), 5), 4));
+        out.clear();
+        assert!(!op.process_watermark(2499, &mut out), "below the timer");
+        assert!(op.process_watermark(2500, &mut out), "at the timer: timestamp <= watermark");
+        assert_eq!(rows(&out), ["timer@2500 (a,5,0)#2"], "sub << FLAT_MAP_SUB_BITS | 2 of the sub-0 record");
+        assert_eq!(out[0].timestamp, Some(2500));
+        assert_eq!(out[0].lineage.input_seq, 1, "named after its first registrant");
+        assert!(!op.process_watermark(2500, &mut out), "a watermark that does not advance fires nothing");
+        op.invariants();
+        let snap = op.snapshot();
+        let OperatorState::Composite(parts) = &snap else { panic!("{snap:?}") };
+        assert_eq!(parts.len(), 3);
+        assert_eq!(parts[2], OperatorState::Keyed([(Value::str("b"), Value::str("2700@3.2"))].into()));
+        let mut restored = BroadcastProcess::new(BroadcastFunction::Counting, false).with_timers(Some(1500));
+        restored.restore(&snap);
+        out.clear();
+        assert!(restored.process_watermark(i64::MAX, &mut out), "restored at MIN, fires at the end");
+        assert_eq!(rows(&out), ["timer@2700 (b,0,1)#2"]);
+        restored.restore(&snap);
+        restored.plant_drop_timers();
+        assert_eq!(restored.parts()[2], Vec::<Value>::new(), "the plant drops the timers only");
+        assert_eq!(restored.parts()[1], vec![Value::Pair("b".into(), 1)]);
+        // A one-state function with timers snapshots a composite of two; without timers one list.
+        let rules = BroadcastProcess::new(BroadcastFunction::Rules, false).with_timers(Some(0));
+        assert!(matches!(rules.snapshot(), OperatorState::Composite(p) if p.len() == 2));
+        assert!(matches!(
+            BroadcastProcess::new(BroadcastFunction::Rules, false).snapshot(),
+            OperatorState::SharedList { .. }
+        ));
     }
 
     #[test]

@@ -216,6 +216,10 @@ fn build_multi_input(spec: &TaskSpec, own: Option<&TaskSnapshot>) -> Option<Mult
         if spec.variant == Variant::BroadcastKeyedStateNotRestored {
             operator.broadcast_process_mut().into_iter().for_each(|b| b.plant_drop_keyed());
         }
+        // The planted `broadcast-timers-not-restored` (session 40): the keyed side's timers too.
+        if spec.variant == Variant::BroadcastTimersNotRestored {
+            operator.broadcast_process_mut().into_iter().for_each(|b| b.plant_drop_timers());
+        }
     }
     if gates.record_join {
         operator.record_join_judgments();

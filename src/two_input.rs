@@ -45,6 +45,10 @@ pub enum InputOperatorSpec {
         /// two broadcast states).
         #[serde(default)]
         function: crate::broadcast_process::BroadcastFunction,
+        /// Session 40: event-time timers on the keyed side, this long after each keyed
+        /// record's timestamp (`timer_delay_ms`); None: no timers.
+        #[serde(default)]
+        timer_delay_ms: Option<u64>,
     },
 }
 
@@ -160,8 +164,8 @@ impl InputOperator {
             _ => None,
         };
         let broadcast = match &spec {
-            InputOperatorSpec::BroadcastProcess { report, function } => {
-                Some(crate::broadcast_process::BroadcastProcess::new(*function, *report))
+            InputOperatorSpec::BroadcastProcess { report, function, timer_delay_ms } => {
+                Some(crate::broadcast_process::BroadcastProcess::new(*function, *report).with_timers(*timer_delay_ms))
             }
             _ => None,
         };
@@ -221,8 +225,12 @@ impl InputOperator {
     }
 
     /// The watermark reached the operator: an event-time join fires its due timers (window
-    /// rows, buffer cleanup); the others have no timers. Returns whether the state changed.
+    /// rows, buffer cleanup), a broadcast process with timers its keyed side's (session 40);
+    /// the others have no timers. Returns whether the state changed.
     pub fn process_watermark(&mut self, wm: crate::watermark::Watermark, out: &mut Vec<Record>) -> bool {
+        if let Some(b) = &mut self.broadcast {
+            return b.process_watermark(wm.0, out);
+        }
         match &mut self.event_join {
             Some(j) => {
                 let before = j.buffered();

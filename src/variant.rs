@@ -734,11 +734,19 @@ pub enum Variant {
     /// give-up agree on the wrong limit, so a rule that judges recorded give-ups sees nothing;
     /// `check/retry_counts.rs` judges the refusals and requests the store saw.
     CommitterRetriesOneMore,
+    /// Session 40: a broadcast process with event-time timers on its keyed side
+    /// (`timer_delay_ms`, `broadcast_process.rs`) restores its broadcast and keyed states but
+    /// not its timers: every timer pending in the checkpoint is lost after a restart or a
+    /// rescale, so its row never comes. Flink's `CoBroadcastWithKeyedOperator` restores its
+    /// timer service with the keyed backend (`InternalTimeServiceManagerImpl` reads the timers
+    /// of each key group from the raw keyed state). Caught by the `state` checker
+    /// (`list-state-not-restored` on the head's timers part, `Name#c[i]`).
+    BroadcastTimersNotRestored,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 117] = [
+    pub const ALL: [Variant; 118] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -856,6 +864,7 @@ impl Variant {
         Variant::SecondBroadcastStateDroppedOnRescale,
         Variant::CommitterRetriesOneMore,
         Variant::LateJudgedByFirstWindow,
+        Variant::BroadcastTimersNotRestored,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

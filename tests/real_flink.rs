@@ -169,6 +169,10 @@ const CASES: &[Case] = &[
     Case { idents: &["first", "second", "third"], ..case("broadcast-keyed-state-2-3-1") },
     case("broadcast-two-states-failure"),
     Case { idents: &["first", "second", "third"], ..case("broadcast-two-states-2-3-1") },
+    // Session 40 (RealFlinkBroadcast40): event-time timers in the keyed broadcast function,
+    // across a failure and 2 -> 3 -> 1.
+    case("broadcast-timers-failure"),
+    Case { idents: &["first", "second", "third"], ..case("broadcast-timers-2-3-1") },
 ];
 
 /// The fixture folders, one per Flink version (`scripts/real-flink.sh`); every case is compared

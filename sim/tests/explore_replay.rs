@@ -197,8 +197,8 @@ fn every_planted_variant_is_found_and_replayed_by_ckptsim_run() {
     // verdict39's retry-count rule no longer reads) and adds four world-only plants:
     // `side-window-state-not-restored` (late39), the two broadcast-process plants (bcast39) and
     // `committer-retries-one-more` (verdict39). Session 40: `late-judged-by-first-window`
-    // (late40).
-    assert_eq!(world_only, 8, "the world-only plants");
+    // (late40) and `broadcast-timers-not-restored` (bcast40).
+    assert_eq!(world_only, 9, "the world-only plants");
     assert_eq!(found, Variant::ALL.len() - 1 - world_only, "{found}");
 }
 

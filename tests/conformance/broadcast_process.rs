@@ -15,14 +15,34 @@
 //!   element that is not a pair in both); the element after them sees both entries of each
 //!   state, and its outputs keep its timestamp (15).
 //!
-//! Not ported, with the reason: the tests of timers (`testFunctionWithTimer`,
-//! `testFunctionWithBroadcastState`'s `onTimer` row), side outputs (`testSideOutput`), the
-//! `ReadOnlyContext` refusing writes (`testNoKeyedStateOnBroadcastSide`,
+//! Session 40 ports the timer expectations (`timer_delay_ms`: a keyed element at `t` registers
+//! an event-time timer at `t + delay`; the test's function registers a fixed time, 41, so the
+//! cases pick the delay and the elements' timestamps that register 41):
+//!
+//! * `testFunctionWithTimer`: key `6` registers the timer at 41 twice (the test's two elements,
+//!   at 13 and 15, both register 41; here two elements at 13 with a delay of 28): the watermark
+//!   40 fires nothing, the watermark 50 fires one row (`TIMER:41` in the test), at timestamp 41
+//!   (`collector.setAbsoluteTimestamp(timer.getTimestamp())`), after the elements' own rows
+//!   (at their timestamps).
+//! * `testFunctionWithBroadcastState`'s `onTimer` row: the timer reads the broadcast state as it
+//!   is when it fires (`TS:41` with the entry `51.key` that arrived after the registering
+//!   element): here the rule of the timer's key broadcast after the element is the one the row
+//!   shows, and the element's own row showed the one before.
+//! * the timers across a snapshot and a rescale (the timer service of the operator is
+//!   `InternalTimerServiceImpl`, whose `testSnapshotAndRebalancingRestore` the event windows
+//!   pose in `timers.rs`): two subtasks' pending timers, repartitioned 2 -> 3 at max parallelism
+//!   10 by `rescale::assign`, each land in the subtask owning its key's group and fire there at
+//!   the end of input's `MAX` watermark, once.
+//!
+//! Not ported, with the reason: side outputs (`testSideOutput`), the `ReadOnlyContext`
+//! refusing writes (`testNoKeyedStateOnBroadcastSide`,
 //! `testBroadcastStateWriteFromNonBroadcastSide`: Java exceptions of a user function), and the
-//! iteration over keyed state (`testAccessToKeyedStateIt`): the model's functions have no timers
-//! or side outputs and cannot attempt a forbidden write. The keyed state beside the broadcast
-//! state (`applyToKeyedState`) is compared with real Flink instead (`broadcast-keyed-state-*`,
-//! tests/real_flink.rs).
+//! iteration over keyed state (`testAccessToKeyedStateIt`): the model's functions have no side
+//! outputs and cannot attempt a forbidden write; processing-time timers (the model's keyed
+//! timers are event time only); the test's per-element `WM:` and `TS:` texts (the model's rows
+//! do not print the watermark). The keyed state beside the broadcast state (`applyToKeyedState`)
+//! and the timers across a failure and a 2 -> 3 -> 1 rescale are compared with real Flink
+//! instead (`broadcast-keyed-state-*`, `broadcast-timers-*`, tests/real_flink.rs).
 //!
 //! Operator state takes no profile; each case runs under both (same answers).
 
@@ -128,6 +148,94 @@ fn multi_state_support(_: Profile) -> Result<(), String> {
     ensure_eq(op.parts().len(), 2, "two states snapshotted apart")
 }
 
+/// testFunctionWithTimer: two registrations of (6, 41) are one timer; the watermark 40 fires
+/// nothing, 50 fires it once, at 41, after the elements' rows at 13.
+fn function_with_timer(_: Profile) -> Result<(), String> {
+    let mut op = BroadcastProcess::new(BroadcastFunction::Rules, false).with_timers(Some(28));
+    op.process_broadcast(&rec(Value::Pair("x".into(), 5), 0, Some(12)));
+    let mut out = Vec::new();
+    op.process_keyed(rec(Value::str("6"), 1, Some(13)), &mut out);
+    op.process_keyed(rec(Value::str("6"), 2, Some(13)), &mut out);
+    ensure_eq(op.process_watermark(40, &mut out), false, "the watermark 40 fires nothing")?;
+    ensure_eq(op.process_watermark(50, &mut out), true, "the watermark 50 fires the timer")?;
+    let rows: Vec<(String, Option<i64>)> = out.iter().map(|r| (r.value.to_string(), r.timestamp)).collect();
+    ensure_eq(
+        rows,
+        vec![
+            ("(6,0)".to_string(), Some(13)),
+            ("(6,0)".to_string(), Some(13)),
+            ("timer@41 (6,0,0)".to_string(), Some(41)),
+        ],
+        "the elements' rows, then one timer row at 41",
+    )
+}
+
+/// testFunctionWithBroadcastState's onTimer: the broadcast state at the firing, with the
+/// element broadcast after the registration.
+fn timer_reads_broadcast_state_at_firing(_: Profile) -> Result<(), String> {
+    let mut op = BroadcastProcess::new(BroadcastFunction::Rules, false).with_timers(Some(28));
+    for (n, v) in [5, 34, 53, 12, 98].into_iter().enumerate() {
+        op.process_broadcast(&rec(Value::Pair("trigger".into(), v), n as u64, Some(10)));
+    }
+    let mut out = Vec::new();
+    op.process_keyed(rec(Value::str("trigger"), 5, Some(13)), &mut out);
+    op.process_broadcast(&rec(Value::Pair("trigger".into(), 51), 6, Some(21)));
+    op.process_watermark(50, &mut out);
+    ensure_eq(
+        out.iter().map(|r| r.value.to_string()).collect::<Vec<_>>(),
+        vec!["(trigger,98)".to_string(), "timer@41 (trigger,51,0)".to_string()],
+        "the element's row saw 98, the timer 51",
+    )
+}
+
+/// Timers of two subtasks repartitioned 2 -> 3 (max parallelism 10): each key's timers in the
+/// subtask owning its key group, each fired there once at MAX.
+fn timers_follow_their_key_groups(profile: Profile) -> Result<(), String> {
+    let keys: Vec<Value> = (0..8).map(|n| Value::str(&format!("k{n}"))).collect();
+    let mut tasks = BTreeMap::new();
+    for i in 0..2u32 {
+        let mut op = BroadcastProcess::new(BroadcastFunction::Counting, false).with_timers(Some(100));
+        let mut out = Vec::new();
+        for (n, k) in
+            keys.iter().enumerate().filter(|(_, k)| assign_key_to_parallel_operator(k, MAX_PARALLELISM, 2) == i)
+        {
+            op.process_keyed(rec(k.clone(), n as u64, Some(n as i64)), &mut out);
+        }
+        tasks.insert(TaskId(i), TaskSnapshot { operators: vec![op.snapshot()], ..TaskSnapshot::default() });
+    }
+    let cp = CompletedCheckpoint {
+        id: CheckpointId(1),
+        kind: CheckpointKind::Savepoint,
+        trigger_ms: 0,
+        completed_ms: 0,
+        tasks,
+        size_bytes: 0,
+        external: true,
+    };
+    let r = assign(&cp, &layout(0, 2), &layout(10, 3), profile).map_err(|e| format!("assign refused: {e}"))?;
+    let mut fired = Vec::new();
+    for i in 0..3u32 {
+        let mut op = BroadcastProcess::new(BroadcastFunction::Counting, false).with_timers(Some(100));
+        op.restore(&r.checkpoint.tasks[&TaskId(10 + i)].operators[0]);
+        let mut out = Vec::new();
+        op.process_watermark(i64::MAX, &mut out);
+        for row in out {
+            let text = row.value.to_string();
+            let key = text.split(['(', ',']).nth(1).unwrap_or_default().to_string();
+            ensure_eq(
+                assign_key_to_parallel_operator(&Value::str(&key), MAX_PARALLELISM, 3),
+                i,
+                &format!("{text}: fired by the subtask owning its key group"),
+            )?;
+            fired.push(text);
+        }
+    }
+    fired.sort();
+    let mut want: Vec<String> = keys.iter().enumerate().map(|(n, k)| format!("timer@{} ({k},0,1)", 100 + n)).collect();
+    want.sort();
+    ensure_eq(fired, want, "every timer fired once after the rescale")
+}
+
 fn cases() -> Vec<Case> {
     let mut out = Vec::new();
     for profile in [F111, F23] {
@@ -155,6 +263,18 @@ fn cases() -> Vec<Case> {
             flink: flink(NON_KEYED, "testMultiStateSupport", "1.20"),
             profile,
             check: multi_state_support,
+        });
+        // Session 40: the keyed side's event-time timers.
+        out.push(Case { flink: flink(KEYED, "testFunctionWithTimer", "1.20"), profile, check: function_with_timer });
+        out.push(Case {
+            flink: flink(KEYED, "testFunctionWithBroadcastState", "1.20"),
+            profile,
+            check: timer_reads_broadcast_state_at_firing,
+        });
+        out.push(Case {
+            flink: flink("InternalTimerServiceImplTest", "testSnapshotAndRebalancingRestore", "1.20"),
+            profile,
+            check: timers_follow_their_key_groups,
         });
     }
     out

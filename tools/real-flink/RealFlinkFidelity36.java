@@ -325,6 +325,7 @@ public class RealFlinkFidelity36 {
         RealFlinkGraph37.register(m);
         RealFlinkBroadcastProcess37.register(m);
         RealFlinkBroadcast39.register(m);
+        RealFlinkBroadcast40.register(m);
         RealFlinkGraph38.register(m);
     }
 }

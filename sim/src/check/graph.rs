@@ -184,10 +184,11 @@ fn reference_ops(spec: &JobSpec) -> Vec<RefOp> {
             }
             OpKind::Join => RefOp::Multi(Box::new(InputOperator::new(InputOperatorSpec::Join))),
             OpKind::EventJoin(j) => RefOp::Multi(Box::new(InputOperator::new(InputOperatorSpec::EventJoin(*j)))),
-            OpKind::BroadcastProcess { report, function } => {
+            OpKind::BroadcastProcess { report, function, timer_delay_ms } => {
                 RefOp::Multi(Box::new(InputOperator::new(InputOperatorSpec::BroadcastProcess {
                     report: *report,
                     function: *function,
+                    timer_delay_ms: *timer_delay_ms,
                 })))
             }
             _ => RefOp::Pass,
@@ -216,7 +217,9 @@ fn sink_output(out: &mut Reference, produced: &mut Vec<Record>, seq: u64, keyed:
             // Joined rows are judged per pair (`joins.rs`), not per input.
             j.rows.insert((r.lineage.input_seq, r.lineage.sub), r.value.clone());
         } else {
-            out.producing_inputs.add(seq);
+            // The flush at the end of input (`seq` u64::MAX): a row a timer emits there is its
+            // registering input's (session 40: a broadcast process's timers).
+            out.producing_inputs.add(if seq == u64::MAX { r.lineage.input_seq } else { seq });
         }
         if let Some(c) = &mut out.path_copies {
             c.entry(seq).or_default().push(r.lineage.sub);

@@ -112,8 +112,8 @@ pub fn scenario_kind(k: &OpKind) -> OperatorKindSpec {
         OpKind::Join => OperatorKindSpec::Join,
         OpKind::EventJoin(j) => OperatorKindSpec::EventJoin(*j),
         OpKind::Broadcast => OperatorKindSpec::Broadcast,
-        OpKind::BroadcastProcess { report, function } => {
-            OperatorKindSpec::BroadcastProcess { report: *report, function: *function }
+        OpKind::BroadcastProcess { report, function, timer_delay_ms } => {
+            OperatorKindSpec::BroadcastProcess { report: *report, function: *function, timer_delay_ms: *timer_delay_ms }
         }
     }
 }
@@ -246,8 +246,8 @@ fn op_kind(kind: &OperatorKindSpec) -> OpKind {
         OperatorKindSpec::Join => OpKind::Join,
         OperatorKindSpec::EventJoin(j) => OpKind::EventJoin(*j),
         OperatorKindSpec::Broadcast => OpKind::Broadcast,
-        OperatorKindSpec::BroadcastProcess { report, function } => {
-            OpKind::BroadcastProcess { report: *report, function: *function }
+        OperatorKindSpec::BroadcastProcess { report, function, timer_delay_ms } => {
+            OpKind::BroadcastProcess { report: *report, function: *function, timer_delay_ms: *timer_delay_ms }
         }
     }
 }

@@ -502,6 +502,8 @@ pub enum OperatorKindSpec {
         /// Session 39: `rules` (one broadcast state), `rules_count` (a keyed count beside it),
         /// `rules_limits` (two broadcast states).
         function: ckptsim::broadcast_process::BroadcastFunction,
+        /// Session 40: `timer_delay_ms`, an event-time timer this long after each keyed record.
+        timer_delay_ms: Option<u64>,
     },
 }
 

@@ -356,6 +356,9 @@ pub(crate) struct RawOperator {
     pub(crate) late_left: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) late_right: Option<String>,
+    // `broadcast_process` (session 40): an event-time timer this long after each keyed record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) timer_delay_ms: Option<i64>,
 }
 
 #[derive(Deserialize, Serialize, Debug, Default)]

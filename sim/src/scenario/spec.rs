@@ -125,6 +125,8 @@ pub enum OpKind {
         report: bool,
         /// Session 39: the user function (`rules`, `rules_count`, `rules_limits`).
         function: ckptsim::broadcast_process::BroadcastFunction,
+        /// Session 40: event-time timers on the keyed side (`timer_delay_ms`); None: none.
+        timer_delay_ms: Option<u64>,
     },
 }
 

@@ -263,6 +263,21 @@ impl Ctx<'_> {
         stop_at_ms: u64,
     ) -> Res<()> {
         let any_event_time = operators.iter().any(|o| o.kind.is_source() && o.event_time);
+        // Session 40: a broadcast process's event-time timers sit at each keyed record's
+        // timestamp and fire on the combined watermark of both inputs.
+        let timed =
+            |o: &OperatorSpec| matches!(o.kind, OperatorKindSpec::BroadcastProcess { timer_delay_ms: Some(_), .. });
+        if let Some(i) = operators.iter().position(timed) {
+            if let Some(s) = operators.iter().find(|o| o.kind.is_source() && !o.event_time) {
+                return Err(self.err(
+                    &format!("operators[{i}].timer_delay_ms"),
+                    format!(
+                        "`{}` registers event-time timers: every source needs `watermarks` (and timestamps on its input); `{}` has none",
+                        operators[i].name, s.name
+                    ),
+                ));
+            }
+        }
         if let Some(i) = operators.iter().position(|o| matches!(o.kind, OperatorKindSpec::EventJoin(_))) {
             // IntervalJoinOperator / WindowOperator throw on records without timestamps.
             if let Some(s) = operators.iter().find(|o| o.kind.is_source() && !o.event_time) {

@@ -479,7 +479,7 @@ impl Ctx<'_> {
     ) -> Res<()> {
         let [first, rules] = resolved else { return Ok(()) };
         let (first, rules) = (&ops[*first], &ops[*rules]);
-        let OperatorKindSpec::BroadcastProcess { function, report } = &o.kind else { return Ok(()) };
+        let OperatorKindSpec::BroadcastProcess { function, report, timer_delay_ms } = &o.kind else { return Ok(()) };
         if matches!(first.kind, OperatorKindSpec::Broadcast) {
             return Err(self.err(
                 what,
@@ -498,6 +498,16 @@ impl Ctx<'_> {
                     function.name(*report),
                     first.name,
                     first.kind
+                ),
+            ));
+        }
+        // Session 40: timers are keyed (a `BroadcastProcessFunction`'s context has no timer service).
+        if timer_delay_ms.is_some() && !matches!(first.kind, OperatorKindSpec::KeyBy) {
+            return Err(self.err(
+                what,
+                format!(
+                    "`{}` (broadcast_process) registers timers (`timer_delay_ms`) but reads its first input from `{}` ({}): timers need a key_by first input (Flink's KeyedBroadcastProcessFunction)",
+                    o.name, first.name, first.kind
                 ),
             ));
         }

@@ -235,7 +235,7 @@ impl Ctx<'_> {
     /// Keys that only some kinds take are set only on those kinds.
     fn kind_only_keys(&self, i: usize, r: &RawOperator, kind: &str) -> Res<()> {
         let p = |key: &str| op_path(i, key);
-        let kind_keys: [(&str, bool, &[&str]); 18] = [
+        let kind_keys: [(&str, bool, &[&str]); 19] = [
             ("sink_api", r.sink_api.is_some(), &["two-phase-commit-sink"]),
             ("delivery_guarantee", r.delivery_guarantee.is_some(), &["user-sink"]),
             (
@@ -250,6 +250,7 @@ impl Ctx<'_> {
             ("upper_exclusive", r.upper_exclusive.is_some(), &["interval_join"]),
             ("late_left", r.late_left.is_some(), &["interval_join"]),
             ("late_right", r.late_right.is_some(), &["interval_join"]),
+            ("timer_delay_ms", r.timer_delay_ms.is_some(), &["broadcast_process"]),
             ("size", r.size.is_some(), &["count_window"]),
             ("startup", r.startup.is_some(), &["log-source"]),
             ("topic", r.topic.is_some(), &["log-source", "user-source"]),
@@ -438,26 +439,46 @@ impl Ctx<'_> {
                 }
             }
             "broadcast" => OperatorKindSpec::Broadcast,
-            "broadcast_process" => {
-                let names = ckptsim::broadcast_process::FUNCTION_NAMES;
-                match r
-                    .function
-                    .as_deref()
-                    .map_or(Some((Default::default(), false)), ckptsim::broadcast_process::BroadcastFunction::parse)
-                {
-                    Some((function, report)) => OperatorKindSpec::BroadcastProcess { report, function },
-                    None => {
-                        let f = r.function.as_deref().unwrap_or_default();
-                        return Err(self.err(
-                            &p("function"),
-                            format!("unknown broadcast_process function `{f}`; known functions: {}", list(&names)),
-                        ));
-                    }
-                }
-            }
+            "broadcast_process" => self.broadcast_process(i, r)?,
             "connect" => self.connect(i, r)?,
             _ => OperatorKindSpec::TwoPhaseCommitSink,
         })
+    }
+
+    /// A `broadcast_process`'s function (session 38/39) and, session 40, its `timer_delay_ms`.
+    fn broadcast_process(&self, i: usize, r: &RawOperator) -> Res<OperatorKindSpec> {
+        let p = |key: &str| op_path(i, key);
+        let names = ckptsim::broadcast_process::FUNCTION_NAMES;
+        match r
+            .function
+            .as_deref()
+            .map_or(Some((Default::default(), false)), ckptsim::broadcast_process::BroadcastFunction::parse)
+        {
+            Some((function, report)) => {
+                // Session 40: event-time timers on the keyed side.
+                let timer_delay_ms = match r.timer_delay_ms {
+                    None => None,
+                    Some(d) if (0..=crate::scenario::limits::MAX_STOP_AT_MS as i64).contains(&d) => Some(d as u64),
+                    Some(d) => {
+                        return Err(self.err(
+                            &p("timer_delay_ms"),
+                            format!(
+                                "must be in 0..={} (a timer this long after each keyed record's timestamp; got {d})",
+                                crate::scenario::limits::MAX_STOP_AT_MS
+                            ),
+                        ))
+                    }
+                };
+                Ok(OperatorKindSpec::BroadcastProcess { report, function, timer_delay_ms })
+            }
+            None => {
+                let f = r.function.as_deref().unwrap_or_default();
+                Err(self.err(
+                    &p("function"),
+                    format!("unknown broadcast_process function `{f}`; known functions: {}", list(&names)),
+                ))
+            }
+        }
     }
 
     /// A window join over `SlidingEventTimeWindows.of(size, slide)`: Flink takes any slide

@@ -155,10 +155,11 @@ fn op_kind(o: &OpSpec, r: &mut RawOperator) {
             r.second_function = Some(b.name().to_string());
         }
         OpKind::EventWindow(w) => event_window(w, r),
-        OpKind::BroadcastProcess { report, function }
-            if *report || *function != ckptsim::broadcast_process::BroadcastFunction::Rules =>
-        {
-            r.function = Some(function.name(*report).to_string());
+        OpKind::BroadcastProcess { report, function, timer_delay_ms } => {
+            if *report || *function != ckptsim::broadcast_process::BroadcastFunction::Rules {
+                r.function = Some(function.name(*report).to_string());
+            }
+            r.timer_delay_ms = timer_delay_ms.map(|d| d as i64);
         }
         OpKind::EventJoin(ckptsim::join::JoinSpec::Interval { lower_ms, upper_ms }) => {
             // Inclusive bounds, unless the exclusive ones moved past each other (`between(0, 0)`

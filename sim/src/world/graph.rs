@@ -338,8 +338,8 @@ impl Graph {
                         OpKind::Connect(a, b) => InputOperatorSpec::CoMap { first: a, second: b },
                         OpKind::Join => InputOperatorSpec::Join,
                         OpKind::EventJoin(j) => InputOperatorSpec::EventJoin(j),
-                        OpKind::BroadcastProcess { report, function } => {
-                            InputOperatorSpec::BroadcastProcess { report, function }
+                        OpKind::BroadcastProcess { report, function, timer_delay_ms } => {
+                            InputOperatorSpec::BroadcastProcess { report, function, timer_delay_ms }
                         }
                         _ => InputOperatorSpec::Union,
                     },

@@ -459,6 +459,11 @@ pub(crate) fn case(variant: Variant) -> Result<Case, &'static str> {
         Variant::LateJudgedByFirstWindow => {
             Err("posed on a world scenario only (session 40, no explorer case tried yet)")
         }
+        // Session 40 (bcast40): a broadcast process's event-time timers across a restore; the
+        // explorer's jobs have no broadcast process. No explorer case tried yet.
+        Variant::BroadcastTimersNotRestored => {
+            Err("posed on a world scenario only (session 40, no explorer case tried yet)")
+        }
         // Session 39 (verdict39): the retry-count rule judges the world's record of retried
         // calls (`RunResult::retry_calls`: cancel RPCs, CANCELING, commit requests and
         // refusals), which the explorer does not keep yet; explore39's cases for the first two
