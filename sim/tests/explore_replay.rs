@@ -196,9 +196,12 @@ fn every_planted_variant_is_found_and_replayed_by_ckptsim_run() {
     // `committer-retries-one-fewer` and `cancel-retries-one-fewer` read give-ups that
     // verdict39's retry-count rule no longer reads) and adds four world-only plants:
     // `side-window-state-not-restored` (late39), the two broadcast-process plants (bcast39) and
-    // `committer-retries-one-more` (verdict39). Session 40: `late-judged-by-first-window`
-    // (late40) and `broadcast-timers-not-restored` (bcast40).
-    assert_eq!(world_only, 9, "the world-only plants");
+    // `committer-retries-one-more` (verdict39). Session 40 poses six of the seven: the three
+    // retry plants (the explorer records the retried calls) and late39's and bcast39's three;
+    // `abort-ignores-latest-completed` is left; session 40's two new plants,
+    // `late-judged-by-first-window` (late40) and `broadcast-timers-not-restored` (bcast40), are
+    // world-only.
+    assert_eq!(world_only, 3, "the world-only plants");
     assert_eq!(found, Variant::ALL.len() - 1 - world_only, "{found}");
 }
 
@@ -280,8 +283,14 @@ fn the_correct_protocol_passes_every_session_37_case() {
         Variant::SourceSplitsBySubtask,
         Variant::BroadcastStateNotRestored,
         Variant::GateRequestNotRetried,
-        // (committer-retries-one-fewer and cancel-retries-one-fewer: world-only again since the
-        // verdict39 merge; docs/explore.md, *Session 39*.)
+        // Session 40: the retry plants, judged from the retried calls the explorer records.
+        Variant::CommitterRetriesOneFewer,
+        Variant::CommitterRetriesOneMore,
+        Variant::CancelRetriesOneFewer,
+        // Session 40: late39's and bcast39's plants.
+        Variant::SideWindowStateNotRestored,
+        Variant::BroadcastKeyedStateNotRestored,
+        Variant::SecondBroadcastStateDroppedOnRescale,
     ];
     for variant in posed {
         let k = case(variant).unwrap_or_else(|why| panic!("{variant} has a case: {why}"));

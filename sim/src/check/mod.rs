@@ -34,7 +34,7 @@ mod restart;
 mod restored_partitions;
 mod resume_point;
 mod retention;
-mod retry_counts;
+pub(crate) mod retry_counts;
 mod side_output;
 mod stale_resume;
 mod state;

@@ -32,8 +32,13 @@
 //! execution that went CANCELED with its TaskManager's answer, or left CANCELING as FAILED (the
 //! RPC count does not matter then); cancels sent outside CANCELING — to the executions of a
 //! lost TaskManager, and deployment reconciliation's cancel of an execution the JobMaster no
-//! longer runs (`onUnknownDeploymentsOf`): single calls, never retried; runs of the explorer
-//! (its world records no calls).
+//! longer runs (`onUnknownDeploymentsOf`): single calls, never retried.
+//!
+//! The explorer (session 40) records the same rows from the same outputs, one list per task
+//! attempt, but keeps only what this rule can still read ([`read_later`]) and folds an attempt's
+//! cancel rows into one time-free row once they can no longer change a verdict ([`settle`]), so
+//! that explored states differing only in rows the rule never reads again merge. Both are defined
+//! here, beside the rule they mirror.
 
 use super::*;
 use crate::world::RetryCall;
@@ -170,6 +175,70 @@ fn judge_commits(calls: &[RetryCall], name: &dyn Fn(TaskId) -> String, anomalies
     judged
 }
 
+/// Whether `call`, appended to one task attempt's rows `rows` (those of `call.subject()`, in
+/// order), can ever be read by [`retries_run_out_in_full`], whatever rows come after it. Each
+/// rule reads one attempt's rows alone and in order (a cancel rule per `(task, attempt)`, a
+/// commit rule per `(task, attempt, txn)` and that attempt's FAILED report), so the rows of
+/// other attempts do not matter. Not read:
+/// - a cancel RPC sent while the attempt is not CANCELING (not counted, [`judge_cancels`]);
+/// - a CANCELED report after the attempt left CANCELING (an execution never enters CANCELING
+///   again: CANCELED and FAILED are final), where `answered` has no later give-up to excuse;
+/// - a commit request of a transaction no refusal of this attempt came before (the first
+///   request: only a request after a refusal is a retry, [`judge_commits`]);
+/// - a FAILED report of an attempt with no refusal before it (nothing for it to end).
+pub(crate) fn read_later(rows: &[RetryCall], call: &RetryCall) -> bool {
+    let canceling = || {
+        rows.iter()
+            .rev()
+            .find_map(|r| match r {
+                RetryCall::CancelingEntered { .. } => Some(true),
+                RetryCall::CancelingLeft { .. } => Some(false),
+                _ => None,
+            })
+            .unwrap_or(false)
+    };
+    let left = || rows.iter().any(|r| matches!(r, RetryCall::CancelingLeft { .. }));
+    match *call {
+        RetryCall::CancelSent { .. } => canceling(),
+        RetryCall::CanceledReported { .. } => !left(),
+        RetryCall::CommitAsked { txn, .. } => {
+            rows.iter().any(|r| matches!(*r, RetryCall::CommitRefused { txn: x, .. } if x == txn))
+        }
+        RetryCall::FailedReported { .. } => rows.iter().any(|r| matches!(r, RetryCall::CommitRefused { .. })),
+        RetryCall::CancelingEntered { .. } | RetryCall::CancelingLeft { .. } | RetryCall::CommitRefused { .. } => true,
+    }
+}
+
+/// One task attempt's rows (in order) after its execution left CANCELING: if the cancel rule
+/// finds nothing in them, their cancel rows are replaced by one `CancelingLeft` at time 0, not a
+/// give-up. The attempt's cancel verdict is final when it leaves CANCELING (no later row is
+/// counted: [`read_later`]), and that row alone is judged as the rows it replaces (nothing
+/// counted, nothing found), so every extension of the run gets the same findings. The commit
+/// rows stay, in order. A finding keeps the rows (the run is a counterexample already).
+pub(crate) fn settle(rows: &mut Vec<RetryCall>) {
+    let is_cancel = |r: &RetryCall| {
+        matches!(
+            r,
+            RetryCall::CancelSent { .. }
+                | RetryCall::CanceledReported { .. }
+                | RetryCall::CancelingEntered { .. }
+                | RetryCall::CancelingLeft { .. }
+        )
+    };
+    let Some(RetryCall::CancelingLeft { task, attempt, .. }) = rows.last().copied() else { return };
+    let cancels: Vec<RetryCall> = rows.iter().copied().filter(is_cancel).collect();
+    let settled = RetryCall::CancelingLeft { at_ms: 0, task, attempt, canceled: false };
+    if cancels == [settled] {
+        return;
+    }
+    let mut found = Vec::new();
+    judge_cancels(&cancels, &|_| String::new(), &mut found);
+    if found.is_empty() {
+        rows.retain(|r| !is_cancel(r));
+        rows.insert(0, settled);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,6 +252,46 @@ mod tests {
         let mut none = Vec::new();
         assert!(retries_run_out_in_full(&correct_spec, &correct, &mut none) > 0, "{file}: the correct run judged");
         assert!(none.is_empty(), "{file}: the correct protocol: {none:?}");
+    }
+
+    /// The rows the explorer keeps ([`read_later`], [`settle`], one list per attempt, in
+    /// attempt order) are judged as the world's whole record: the same findings on each
+    /// negative's planted run (one at least, `named` above), none on its correct run; and they
+    /// are fewer.
+    #[test]
+    fn the_rows_the_explorer_keeps_are_judged_as_the_whole_record() {
+        let kept = |run: &RunResult| {
+            let mut by: BTreeMap<(TaskId, Attempt), Vec<RetryCall>> = BTreeMap::new();
+            for c in &run.retry_calls {
+                let rows = by.entry(c.subject()).or_default();
+                if read_later(rows, c) {
+                    rows.push(*c);
+                    settle(rows);
+                }
+            }
+            let mut run = run.clone();
+            run.retry_calls = by.into_values().flatten().collect();
+            run
+        };
+        let kinds = |spec: &JobSpec, run: &RunResult| {
+            let mut found = Vec::new();
+            retries_run_out_in_full(spec, run, &mut found);
+            found.into_iter().filter_map(|f| f.kind).collect::<Vec<_>>()
+        };
+        for file in [
+            "negative/cancel-retries-one-fewer.toml",
+            "negative/committer-retries-one-fewer.toml",
+            "negative/committer-retries-one-more.toml",
+        ] {
+            for (spec, run) in crate::check::test_runs::planted_and_correct(file) {
+                let small = kept(&run);
+                let (mut all, mut some) = (kinds(&spec, &run), kinds(&spec, &small));
+                all.sort();
+                some.sort();
+                assert_eq!(all, some, "{file}: the same findings");
+                assert!(small.retry_calls.len() < run.retry_calls.len(), "{file}: fewer rows kept");
+            }
+        }
     }
 
     #[test]

@@ -486,17 +486,10 @@ fn note_canceling(
     (task, attempt): (TaskId, Attempt),
     (from, to): (ExecutionState, ExecutionState),
 ) {
-    if (from == ExecutionState::Canceling) == (to == ExecutionState::Canceling) {
-        return;
-    }
     let Some(attempt) = to_world(w.jm_epoch, attempt) else { return };
-    let call = if to == ExecutionState::Canceling {
-        super::observe::RetryCall::CancelingEntered { at_ms: now, task, attempt }
-    } else {
-        let canceled = to == ExecutionState::Canceled;
-        super::observe::RetryCall::CancelingLeft { at_ms: now, task, attempt, canceled }
-    };
-    w.obs.notes.retry_calls.push(call);
+    if let Some(call) = super::observe::RetryCall::canceling(now, (task, attempt), (from, to)) {
+        w.obs.notes.retry_calls.push(call);
+    }
 }
 
 /// The JobMaster took `task`'s `attempt` as CANCELED after `calls` unacknowledged cancel calls:

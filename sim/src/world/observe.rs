@@ -404,8 +404,9 @@ pub struct GateWait {
 /// One step of a retried call as the world saw it go over the network or to the store (session
 /// 39, `check/retry_counts.rs`): never what the model says it decided, so that a model whose
 /// give-up bookkeeping is wrong is judged by what it did. Attempts in the world's numbering
-/// (the JobMaster's attempt in its leader epoch, `to_world`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// (the JobMaster's attempt in its leader epoch, `to_world`). The explorer records the same rows
+/// from the same outputs (`tools/explore/route.rs`, session 40).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RetryCall {
     /// The JobMaster sent a cancel RPC for `task`'s `attempt`.
     CancelSent {
@@ -480,6 +481,41 @@ pub enum RetryCall {
         /// Its attempt.
         attempt: Attempt,
     },
+}
+
+impl RetryCall {
+    /// The row for a JobMaster transition of `task`'s `attempt` (world numbering) from `from`
+    /// to `to`: CANCELING entered or left, `None` for any other transition. The world's
+    /// JobManager and the explorer record the same rows from the same `TaskStateChanged`
+    /// output through this one function.
+    pub fn canceling(
+        at_ms: u64,
+        (task, attempt): (TaskId, Attempt),
+        (from, to): (ExecutionState, ExecutionState),
+    ) -> Option<RetryCall> {
+        use ExecutionState::{Canceled, Canceling};
+        if (from == Canceling) == (to == Canceling) {
+            return None;
+        }
+        Some(if to == Canceling {
+            RetryCall::CancelingEntered { at_ms, task, attempt }
+        } else {
+            RetryCall::CancelingLeft { at_ms, task, attempt, canceled: to == Canceled }
+        })
+    }
+
+    /// The task and attempt the row is about.
+    pub fn subject(&self) -> (TaskId, Attempt) {
+        match *self {
+            RetryCall::CancelSent { task, attempt, .. }
+            | RetryCall::CanceledReported { task, attempt, .. }
+            | RetryCall::CancelingEntered { task, attempt, .. }
+            | RetryCall::CancelingLeft { task, attempt, .. }
+            | RetryCall::CommitAsked { task, attempt, .. }
+            | RetryCall::CommitRefused { task, attempt, .. }
+            | RetryCall::FailedReported { task, attempt, .. } => (task, attempt),
+        }
+    }
 }
 
 /// A log source that passed a checkpoint gate (`gates = [...]`): when it arrived and when it

@@ -182,6 +182,56 @@ pub(crate) const BROADCAST_EDITS: &[(&str, &str)] = &[
     ("exactly_once = true\n", ""),
 ];
 
+/// `broadcast-keyed-state-not-restored` (session 40): [`BROADCAST_EDITS`]' job with a per-key
+/// count beside the broadcast state (`function = "rules_count"`), one `Process` subtask, no rule
+/// and one word `a`: checkpoint 1 holds the count (a,1), a JobManager failover restores it, and
+/// the plant restores the broadcast part only.
+pub(crate) const BROADCAST_KEYED_EDITS: &[(&str, &str)] = &[
+    (
+        BROADCAST_EDITS[0].0,
+        "[[operators]]\nkind = \"log-source\"\nname = \"Rules\"\nparallelism = 1\nstartup = \"earliest\"\n\n[[operators]]\nkind = \"broadcast\"\nname = \"ToAll\"\n\n[[operators]]\nkind = \"log-source\"\nname = \"Words\"\nparallelism = 1\nstartup = \"earliest\"\n\n[[operators]]\nkind = \"key_by\"\nname = \"ByWord\"\ninputs = [\"Words\"]\n\n[[operators]]\nkind = \"broadcast_process\"\nname = \"Process\"\nparallelism = 1\nfunction = \"rules_count\"\ninputs = [\"ByWord\", \"ToAll\"]\n\n[[operators]]\nkind = \"print-sink\"\nname = \"Sink\"\nparallelism = 1\n\n[inputs.Rules]\npartitions = 1\nrecords = [ ]\n\n[inputs.Words]\npartitions = 1\nrecords = [ { at_ms = 0, partition = 0, value = \"a\" } ]\n",
+    ),
+    ("exactly_once = true\n", ""),
+];
+
+/// `second-broadcast-state-dropped-on-rescale` (session 40): two broadcast states
+/// (`function = "rules_limits"`), one rule `a` (counted in both), `Process` 1 -> 2 by a cancel
+/// with the checkpoint retained and the `rescale` step: new subtask 1 gets old subtask 0's
+/// copies of `rules` and `limits`; the plant hands it `rules` only.
+pub(crate) const SECOND_BROADCAST_EDITS: &[(&str, &str)] = &[
+    (
+        BROADCAST_EDITS[0].0,
+        "[[operators]]\nkind = \"log-source\"\nname = \"Rules\"\nparallelism = 1\nstartup = \"earliest\"\n\n[[operators]]\nkind = \"broadcast\"\nname = \"ToAll\"\n\n[[operators]]\nkind = \"log-source\"\nname = \"Words\"\nparallelism = 1\nstartup = \"earliest\"\n\n[[operators]]\nkind = \"key_by\"\nname = \"ByWord\"\ninputs = [\"Words\"]\n\n[[operators]]\nkind = \"broadcast_process\"\nname = \"Process\"\nparallelism = 1\nfunction = \"rules_limits\"\ninputs = [\"ByWord\", \"ToAll\"]\n\n[[operators]]\nkind = \"print-sink\"\nname = \"Sink\"\nparallelism = 1\n\n[inputs.Rules]\npartitions = 1\nrecords = [ { at_ms = 0, partition = 0, value = \"a\" } ]\n\n[inputs.Words]\npartitions = 1\nrecords = [ ]\n",
+    ),
+    ("timeout_ms = 10000\n", "timeout_ms = 10000\nretention = \"RETAIN_ON_CANCELLATION\"\n"),
+    ("[expect]", "[[actions]]\nat_ms = 1500\nkind = \"cancel\"\n\n[[actions]]\nat_ms = 2000\nkind = \"rescale\"\nfrom = \"retained-checkpoint\"\nparallelism = { Process = 2, Sink = 2 }\n\n[expect]"),
+    ("exactly_once = true\n", ""),
+];
+
+/// `side-window-state-not-restored` (session 40): `tiny-late-side` with a 2 s event-time window
+/// on its late branch (`Window.late -> key_by -> LateWindow -> print`), no allowed lateness, a
+/// print sink for the main window, flink-1.11 (a bounded job finishes without a final
+/// checkpoint), watermarks every 200 ms (the emission comes before checkpoint 1's trigger at
+/// 351 ms) and a third record `b` @1200 that keeps the source from ending its input before the
+/// checkpoint. The source reads `a` @1100, emits 1099, reads `a` @100 (late: to the side
+/// output, where `LateWindow` takes it into [0,2000)); checkpoint 1 holds it; a JobManager
+/// failover restores it, and the plant's `LateWindow` starts empty: [0,2000) never fires
+/// (`windows`: `late-window-lost`).
+pub(crate) const SIDE_WINDOW_EDITS: &[(&str, &str)] = &[
+    ("profile = \"flink-2.3\"", "profile = \"flink-1.11\""),
+    ("auto_watermark_interval_ms = 1000", "auto_watermark_interval_ms = 200"),
+    ("allowed_lateness_ms = 200", "allowed_lateness_ms = 0"),
+    ("kind = \"two-phase-commit-sink\"\nname = \"Sums\"", "kind = \"print-sink\"\nname = \"Sums\""),
+    (
+        "[[operators]]\nkind = \"map\"\nname = \"LateDoubled\"\nparallelism = 1\nfunction = \"double_value\"\ninputs = [\"Window.late\"]\n",
+        "[[operators]]\nkind = \"key_by\"\nname = \"LateKeys\"\ninputs = [\"Window.late\"]\n\n[[operators]]\nkind = \"event_window\"\nname = \"LateWindow\"\nparallelism = 1\nwindow = \"tumbling\"\nsize_ms = 2000\naggregate = \"sum\"\n",
+    ),
+    (
+        "  { at_ms = 0, partition = 0, value = \"a\", ts_ms = 100 },\n",
+        "  { at_ms = 0, partition = 0, value = \"a\", ts_ms = 100 },\n  { at_ms = 0, partition = 0, value = \"b\", ts_ms = 1200 },\n",
+    ),
+];
+
 /// `gate-request-not-retried` (session 39): `tiny-2pc` without periodic checkpoints and with a
 /// triggering gate after its first record: the source arrives there after reading it, and its
 /// request is refused while the JobManager has not seen every task RUNNING.
@@ -192,6 +242,16 @@ pub(crate) const GATE_REQUEST_EDITS: &[(&str, &str)] = &[
         "  { at_ms = 0, partition = 0, value = \"a\" },\n]\ngates = [{ after_records = 1, trigger = true }]\n",
     ),
 ];
+
+/// `committer-retries-one-fewer` (sessions 39–40): the store refuses `tiny-2pc-committer-retry`'s
+/// first commit ten times; Sink V2 retries ten times and the eleventh request commits.
+pub(crate) const COMMITTER_RETRY_EDITS: &[(&str, &str)] =
+    &[("retriable_commit_failures = 1\n", "retriable_commit_failures = 10\n")];
+
+/// `committer-retries-one-more` (session 40): eleven refusals; Sink V2 fails its task at the
+/// eleventh, the plant asks a twelfth time.
+pub(crate) const COMMITTER_RETRY_MORE_EDITS: &[(&str, &str)] =
+    &[("retriable_commit_failures = 1\n", "retriable_commit_failures = 11\n")];
 
 /// `tiny-2pc.toml` under flink-1.11 (its Kafka source stores the last read offset).
 pub(crate) const FLINK_1_11: (&str, &str) = ("profile = \"flink-2.3\"", "profile = \"flink-1.11\"");
@@ -445,15 +505,6 @@ pub(crate) fn case(variant: Variant) -> Result<Case, &'static str> {
             checker: "coordinator",
             search: Search::Bfs,
         }),
-        // Session 39 (late39): posed on a world scenario only (`scenarios/negative/`, a window on
-        // a late side branch before a join, restored); bcast39: a broadcast process with keyed
-        // state across failures and rescales, a two-state one across a rescale. No explorer case
-        // tried yet.
-        Variant::SideWindowStateNotRestored
-        | Variant::BroadcastKeyedStateNotRestored
-        | Variant::SecondBroadcastStateDroppedOnRescale => {
-            Err("posed on a world scenario only (session 39, no explorer case tried yet)")
-        }
         // Session 40 (late40): two windows beside each other with late side outputs; the
         // explorer's tiny jobs have none, and its host records no window assignments.
         Variant::LateJudgedByFirstWindow => {
@@ -464,13 +515,65 @@ pub(crate) fn case(variant: Variant) -> Result<Case, &'static str> {
         Variant::BroadcastTimersNotRestored => {
             Err("posed on a world scenario only (session 40, no explorer case tried yet)")
         }
-        // Session 39 (verdict39): the retry-count rule judges the world's record of retried
-        // calls (`RunResult::retry_calls`: cancel RPCs, CANCELING, commit requests and
-        // refusals), which the explorer does not keep yet; explore39's cases for the first two
-        // read the give-ups the rule no longer reads.
-        Variant::CommitterRetriesOneFewer | Variant::CancelRetriesOneFewer | Variant::CommitterRetriesOneMore => {
-            Err("posed on a world scenario only (session 39: the explorer records no retried calls)")
-        }
+        // Session 40: late39's and bcast39's plants. The driver needed no new mechanism: it
+        // builds tasks with the core's `task_build` (the plants are there), marks a window on a
+        // late side branch as the world does (`world::mark_late_fed`) and records restored
+        // operator state with the world's `restored_lists` (the composite keyed + broadcast and
+        // two-broadcast snapshots included). The window on the late branch: [`SIDE_WINDOW_EDITS`].
+        Variant::SideWindowStateNotRestored => Ok(Case {
+            job: "tiny-late-side.toml",
+            edits: SIDE_WINDOW_EDITS,
+            bounds: Bounds { max_jm_failovers: 1, ..b(2, 0) },
+            checker: "windows",
+            search: Search::Bfs,
+        }),
+        // The restored `Process` holds the rule state but not the count (a,1) checkpoint 1 holds
+        // (`state`: `list-state-not-restored`).
+        Variant::BroadcastKeyedStateNotRestored => Ok(Case {
+            job: "tiny-2pc.toml",
+            edits: BROADCAST_KEYED_EDITS,
+            bounds: Bounds { max_jm_failovers: 1, ..b(1, 0) },
+            checker: "state",
+            search: Search::Bfs,
+        }),
+        // After the rescale `Process` subtask 1 holds no `limits` while the retained checkpoint
+        // hands it old subtask 0's copy (`state`, `list_rescale.rs`).
+        Variant::SecondBroadcastStateDroppedOnRescale => Ok(Case {
+            job: "tiny-2pc.toml",
+            edits: SECOND_BROADCAST_EDITS,
+            bounds: Bounds { max_rescales: 1, ..b(1, 0) },
+            checker: "state",
+            search: Search::Bfs,
+        }),
+        // Session 40: the explorer records the retried calls as the world does
+        // (`RunResult::retry_calls`, the rows the retry-count rule reads: `route.rs`
+        // `note_retry_call`). The store refuses the first commit ten times; the plant fails the
+        // task at the tenth refusal (`restart`: `commit-given-up-early`).
+        Variant::CommitterRetriesOneFewer => Ok(Case {
+            job: "tiny-2pc-committer-retry.toml",
+            edits: COMMITTER_RETRY_EDITS,
+            bounds: b(1, 0),
+            checker: "restart",
+            search: Search::Bfs,
+        }),
+        // Eleven refusals: the plant asks a twelfth time (`commit-retried-past-limit`).
+        Variant::CommitterRetriesOneMore => Ok(Case {
+            job: "tiny-2pc-committer-retry.toml",
+            edits: COMMITTER_RETRY_MORE_EDITS,
+            bounds: b(1, 0),
+            checker: "restart",
+            search: Search::Bfs,
+        }),
+        // `Source` fails; `Sum -> Sink`'s cancel is delivered, its CANCELED answer stays on its
+        // way while three ask timeouts fire, and the plant takes it as CANCELED after three calls
+        // (`cancel-given-up-early`).
+        Variant::CancelRetriesOneFewer => Ok(Case {
+            job: "tiny-2pc.toml",
+            edits: &[],
+            bounds: b(3, 1),
+            checker: "restart",
+            search: Search::Bfs,
+        }),
         // Session 20: the host loop reduced to its one decision (`choices.rs` `loop_spins`, the
         // world's `idle_task_spins`): an idle task loop that polls again keeps virtual time
         // from advancing, so once every delivery is done the due checkpoint trigger never fires.

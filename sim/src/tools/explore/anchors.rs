@@ -33,12 +33,8 @@ impl Explorer<'_> {
             sys.obs.make_mut().faults.push((sys.now_ms, f.kind.label(), data));
             let Some(target) = self.job(sys).graph.find_task(&self.job(sys).spec, task) else { continue };
             let Some(attempt) = Self::close_task(sys, target) else { continue };
-            let cause = Some(format!("anchored task failure (input #{input} read)"));
-            sys.to_jm.entry(target).or_default().make_mut().push_back(Up::State {
-                attempt,
-                state: ExecutionState::Failed,
-                cause,
-            });
+            let cause = format!("anchored task failure (input #{input} read)");
+            Self::report_failed(sys, target, attempt, cause);
         }
     }
 }

@@ -73,7 +73,7 @@ impl std::hash::Hasher for Fingerprint {
 impl Sys {
     /// A cheap summary of everything the safety checkers read: equal before and after a step
     /// means their verdict cannot have changed.
-    pub(super) fn observed(&self) -> [u64; 12] {
+    pub(super) fn observed(&self) -> [u64; 13] {
         let o = &self.obs;
         [
             self.now_ms,
@@ -113,6 +113,14 @@ impl Sys {
                 + o.quiesced_windows.len() as u64 * 1_000_000_000
                 // Session 18: the valve steps (`windows` checker's valve rule).
                 + o.valve_steps.values().map(|v| v.len() as u64).sum::<u64>() * 1_000_000_000_000,
+            // Session 40: the retried calls (`restart` checker's retry-count rule), hashed: a
+            // settled attempt's rows fold into one, so their number can go down.
+            {
+                use std::hash::{Hash, Hasher};
+                let mut h = Fingerprint::new();
+                o.retry_calls.hash(&mut h);
+                h.finish()
+            },
         ]
     }
 

@@ -228,5 +228,6 @@ fn initial_obs() -> Obs {
         gate_passes: vec![],
         gate_waits: vec![],
         faults: vec![],
+        retry_calls: BTreeMap::new(),
     }
 }

@@ -128,7 +128,7 @@ impl Explorer<'_> {
             gate_passes: gates::gate_passes(sys),
             // Not modelled by the explorer (power38's session-38 records): empty.
             gate_waits: sys.obs.gate_waits.clone(),
-            retry_calls: vec![],
+            retry_calls: sys.obs.retry_calls.values().flatten().copied().collect(),
             lost_triggers: vec![],
             failed_triggers: sys.obs.failed_triggers.clone(),
             lost_abort_notifications: vec![],

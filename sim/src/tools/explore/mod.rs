@@ -70,7 +70,8 @@ use crate::reference::{self, Reference};
 use crate::spec::{InputSpec, JobSpec};
 use crate::trace::{EventData, Trace};
 use crate::world::{
-    build_log_until, BarrierProtocol, BrokerLog, CheckpointRow, Handed, OffsetCommit, OutputRow, RunResult, StepMark,
+    build_log_until, BarrierProtocol, BrokerLog, CheckpointRow, Handed, OffsetCommit, OutputRow, RetryCall, RunResult,
+    StepMark,
 };
 use ckptsim::coordinator::CoordinatorOutput;
 use ckptsim::ids::{Attempt, ChannelId, CheckpointId, Offset, PartitionId, TaskId, TmId};
@@ -605,6 +606,12 @@ struct Obs {
     /// The scenario's anchored faults that struck (`anchors.rs`), traced as the world traces a
     /// fault's start: the `restart` checker's fault rule (session 38).
     faults: Vec<(u64, String, EventData)>,
+    /// The retried calls as the world records them (`RunResult::retry_calls`: cancel RPCs,
+    /// CANCELING entered and left, CANCELED and FAILED reports, commit requests and refusals),
+    /// per task attempt, the rows the `restart` checker's retry-count rule can still read
+    /// (`check/retry_counts.rs` `read_later`, `settle`; session 40). Kept per attempt: the rule
+    /// judges each attempt's rows alone, so the order of two attempts' rows is not state.
+    retry_calls: BTreeMap<(TaskId, Attempt), Vec<crate::world::RetryCall>>,
 }
 
 /// One data channel's queue: stream elements, each with the number of records a priority barrier

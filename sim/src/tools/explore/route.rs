@@ -6,6 +6,10 @@ impl Explorer<'_> {
     /// Hands task `t`'s message (of JobMaster attempt `a`) to the JobMaster.
     pub(super) fn to_jm(&self, sys: &mut Sys, t: TaskId, a: Attempt, m: Up) {
         let now = sys.now_ms;
+        if let Up::State { attempt, state: ExecutionState::Canceled, .. } = m {
+            // As the world's JobManager records an arriving CANCELED update (session 40).
+            Self::note_retry_call(sys, RetryCall::CanceledReported { at_ms: now, task: t, attempt });
+        }
         match m {
             Up::State { state, cause, .. } => sys.jm.make_mut().handle_task_state(now, t, a, state, cause),
             Up::Ack { id, snapshot, .. } => {
@@ -35,14 +39,19 @@ impl Explorer<'_> {
     /// refusal goes back to the sink (Sink V2 retries at once, its commit the loop's next
     /// output; the legacy sink rethrows, its `Failed` next), and so does a commit refused after
     /// the transaction timeout (`handle_commit_failed`).
-    fn store_op(sys: &mut Sys, t: TaskId, op: ckptsim::sink::SinkOutput, now: u64) {
+    fn store_op(sys: &mut Sys, (t, attempt): (TaskId, Attempt), op: ckptsim::sink::SinkOutput, now: u64) {
         let commit = if let ckptsim::sink::SinkOutput::Commit { txn } = &op { Some(*txn) } else { None };
+        if let Some(txn) = commit {
+            Self::note_retry_call(sys, RetryCall::CommitAsked { at_ms: now, task: t, attempt, txn });
+        }
         match sys.store.apply_with_failures(now, op) {
             Ok(Ok(())) => {}
             // A retriable refusal (`StoreConfig::retriable_commit_failures`), as the
             // world's `store_op`: Sink V2's committer retries at once (its commit is
             // this loop's next output), the legacy sink rethrows (its `Failed` next).
             Ok(Err(refusal)) => {
+                let refused = RetryCall::CommitRefused { at_ms: now, task: t, attempt, txn: refusal.txn };
+                Self::note_retry_call(sys, refused);
                 let Some(x) = sys.tasks.get_mut(&t) else { return };
                 x.make_mut().handle_commit_retriable(now, refusal.txn);
             }
@@ -92,7 +101,7 @@ impl Explorer<'_> {
         let now = sys.now_ms;
         for txn in aborts {
             if !Self::fenced(sys, t, attempt) {
-                Self::store_op(sys, t, ckptsim::sink::SinkOutput::Abort { txn }, now);
+                Self::store_op(sys, (t, attempt), ckptsim::sink::SinkOutput::Abort { txn }, now);
             }
         }
         Some(attempt)
@@ -468,7 +477,7 @@ impl Explorer<'_> {
                     if Self::fenced(sys, t, attempt) {
                         return self.fail_from_output(sys, t, attempt, "producer fenced by a newer attempt");
                     }
-                    Self::store_op(sys, t, op, now);
+                    Self::store_op(sys, (t, attempt), op, now);
                 }
                 TaskOutput::CommitOffsets { offsets } => Self::commit_offsets(sys, t, &offsets),
                 TaskOutput::Failed { cause } => return self.fail_from_output(sys, t, attempt, &cause),
@@ -636,12 +645,31 @@ impl Explorer<'_> {
         // Its FAILED report, then its operators closed, as the world's task loop (`close_task`
         // after a failed drain): what it queued behind the failure is dropped.
         Self::close_task(sys, t);
-        sys.to_jm.entry(t).or_default().make_mut().push_back(Up::State {
-            attempt,
-            state: ExecutionState::Failed,
-            cause: Some(cause.to_string()),
-        });
+        Self::report_failed(sys, t, attempt, cause.to_string());
         false
+    }
+
+    /// Task `t`'s `attempt` reports FAILED: the update queued for the JobManager, and the report
+    /// recorded as the world's TaskManager records it (`RetryCall::FailedReported`).
+    pub(super) fn report_failed(sys: &mut Sys, t: TaskId, attempt: Attempt, cause: String) {
+        let at_ms = sys.now_ms;
+        Self::note_retry_call(sys, RetryCall::FailedReported { at_ms, task: t, attempt });
+        let up = Up::State { attempt, state: ExecutionState::Failed, cause: Some(cause) };
+        sys.to_jm.entry(t).or_default().make_mut().push_back(up);
+    }
+
+    /// One step of a retried call, recorded as the world records it (`RunResult::retry_calls`)
+    /// when the `restart` checker's retry-count rule can still read it, with the attempt's
+    /// settled cancel rows folded (`check/retry_counts.rs` `read_later`, `settle`; session 40).
+    pub(super) fn note_retry_call(sys: &mut Sys, call: RetryCall) {
+        let key = call.subject();
+        let rows = sys.obs.retry_calls.get(&key).map_or(&[][..], Vec::as_slice);
+        if !check::retry_counts::read_later(rows, &call) {
+            return;
+        }
+        let rows = sys.obs.make_mut().retry_calls.entry(key).or_default();
+        rows.push(call);
+        check::retry_counts::settle(rows);
     }
 
     /// Queues a JobManager message for task `t`; a message to a crashed TaskManager the
@@ -740,6 +768,7 @@ impl Explorer<'_> {
                 }
                 JobOutput::Cancel { task, attempt, .. } => {
                     let attempt = Self::to_epoch(sys, attempt);
+                    Self::note_retry_call(sys, RetryCall::CancelSent { at_ms: now, task, attempt });
                     self.send_to_task(sys, task, Ctl::Cancel { attempt })
                 }
                 JobOutput::Trigger { task, attempt, barrier, .. } => {
@@ -761,9 +790,13 @@ impl Explorer<'_> {
                     self.send_to_task(sys, task, Ctl::NotifyAborted { attempt, id })
                 }
                 JobOutput::JobStatusChanged { to, .. } => stop_failed |= Self::job_status_changed(sys, to),
-                JobOutput::TaskStateChanged { task, attempt, to, .. } => {
+                JobOutput::TaskStateChanged { task, attempt, from, to } => {
                     // The JobManager's view of its tasks (`world/acks.rs`), in JobMaster attempts.
                     sys.acks.make_mut().task_state(u64::from(sys.epoch), now, task, attempt, to);
+                    let subject = (task, Self::to_epoch(sys, attempt));
+                    if let Some(call) = RetryCall::canceling(now, subject, (from, to)) {
+                        Self::note_retry_call(sys, call);
+                    }
                 }
                 JobOutput::CancelGaveUp { .. } => {}
                 JobOutput::RestartScheduled { at_ms, backoff_ms, failure, cause } => {

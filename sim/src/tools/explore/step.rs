@@ -87,11 +87,7 @@ impl Explorer<'_> {
         for t in mine {
             // Each fails as a task the TaskManager fails does: its operators closed.
             let Some(attempt) = Self::close_task(sys, t) else { continue };
-            sys.to_jm.entry(t).or_default().make_mut().push_back(Up::State {
-                attempt,
-                state: ExecutionState::Failed,
-                cause: Some(cause.clone()),
-            });
+            Self::report_failed(sys, t, attempt, cause.clone());
         }
         true
     }
@@ -378,12 +374,7 @@ impl Explorer<'_> {
                 // The task throws: FAILED, its operators closed (the world's injected failure).
                 let Some(attempt) = Self::close_task(sys, t) else { return false };
                 sys.failures += 1;
-                let cause = Some("injected task failure".to_string());
-                sys.to_jm.entry(t).or_default().make_mut().push_back(Up::State {
-                    attempt,
-                    state: ExecutionState::Failed,
-                    cause,
-                });
+                Self::report_failed(sys, t, attempt, "injected task failure".to_string());
                 true
             }
         }
