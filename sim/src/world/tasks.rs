@@ -233,6 +233,7 @@ fn start_task(
         w.record_restored_keyed(task, attempt, cp);
         if !t.has_failed() {
             w.record_restored_lists(&t, attempt, cp);
+            w.record_restored_windows(&t, attempt, cp);
             w.obs.cuts.note_restore(&t, attempt, cp.id, now);
         }
     }
