@@ -3,11 +3,12 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Flink's `JobStatus` (the subset the DefaultScheduler uses).
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// Flink's `JobStatus` (the subset the DefaultScheduler uses). A job starts CREATED (the default).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum JobStatus {
     /// Submitted, no task deployed yet.
+    #[default]
     Created,
     /// Tasks are being deployed or run.
     Running,

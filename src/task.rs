@@ -123,6 +123,9 @@ pub struct Task {
     /// What each chained user operator with list state held right after its restore: (chain
     /// index, entries).
     restored_lists: Vec<(usize, Vec<Value>)>,
+    /// What each chained event-time window held right after its restore (session 40): (chain
+    /// index, contents and timers).
+    restored_windows: Vec<(usize, crate::window::EventWindowState)>,
     /// What a broadcast-process head held right after its restore (session 38): each of its
     /// states' entries in snapshot order (`broadcast_process::state_parts`; session 39: several
     /// broadcast states, keyed state). None without a restore or another head.
@@ -307,6 +310,15 @@ impl Task {
     /// it, before any replayed in-flight record: (chain index, entries). Empty without a restore.
     pub fn restored_lists(&self) -> &[(usize, Vec<Value>)] {
         &self.restored_lists
+    }
+
+    /// What each chained window operator held right after this attempt restored it, before any
+    /// replayed in-flight record (session 40): (chain index, its windows' contents and timers,
+    /// as [`crate::window::EventWindowOperator::snapshot`] gives them). Empty without a restore
+    /// or when the task's entry holds no state (a subtask FINISHED at the trigger of a vertex
+    /// not fully finished). The host compares it with the checkpoint's (the `windows` checker).
+    pub fn restored_windows(&self) -> &[(usize, crate::window::EventWindowState)] {
+        &self.restored_windows
     }
 
     /// What a broadcast-process head (slot 0 of the snapshot) held right after this attempt

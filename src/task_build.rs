@@ -44,22 +44,14 @@ impl Task {
             None
         };
         restore_chain(&mut chain, &spec, Restore { own: own_state, ..from });
-        let plant: Option<fn(&mut crate::window::EventWindowOperator)> = match spec.variant {
-            Variant::LateEmittedToBoth => Some(crate::window::EventWindowOperator::plant_late_to_both),
-            Variant::TimerAtWatermarkNotFired => Some(crate::window::EventWindowOperator::plant_strict_timers),
-            Variant::WindowEndInclusive => Some(crate::window::EventWindowOperator::plant_end_inclusive),
-            Variant::SlidingWindowsFloorCount => Some(crate::window::EventWindowOperator::plant_sliding_floor),
-            Variant::WindowLateBoundExclusive => Some(crate::window::EventWindowOperator::plant_late_bound_exclusive),
-            Variant::AllowedLateNotFired => Some(crate::window::EventWindowOperator::plant_allowed_late_silent),
-            _ => None,
-        };
-        if let Some(plant) = plant {
+        if let Some(plant) = window_plant(spec.variant) {
             chain.iter_mut().filter_map(|op| op.operator.event_window_mut()).for_each(plant);
         }
         if spec.variant == Variant::FailOnceFlagPerAttempt {
             chain.iter_mut().for_each(|op| op.operator.plant_once_flag_per_attempt());
         }
         let restored_lists = restored_lists(&chain, own_state);
+        let restored_windows = restored_windows(&chain, own_state);
         let restored_head_lists =
             own_state.and(multi.as_ref()).and_then(|m| m.operator.broadcast_process()).map(|b| b.parts());
         let tail = build_tail(&spec, chain.len(), own_state, dormant);
@@ -86,6 +78,7 @@ impl Task {
             output_timer: Default::default(),
             failed: false,
             restored_lists,
+            restored_windows,
             restored_head_lists,
             scratch_a: Vec::with_capacity(16),
             scratch_b: Vec::with_capacity(16),
@@ -291,6 +284,35 @@ fn restored_lists(chain: &[ChainedOperator], own: Option<&TaskSnapshot>) -> Vec<
             .iter()
             .enumerate()
             .filter_map(|(i, op)| op.operator.user().filter(|u| u.has_list_state()).map(|u| (i, u.snapshot_list())))
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
+/// The planted variants that change every window operator of the chain, as the change.
+fn window_plant(variant: Variant) -> Option<fn(&mut crate::window::EventWindowOperator)> {
+    match variant {
+        Variant::LateEmittedToBoth => Some(crate::window::EventWindowOperator::plant_late_to_both),
+        Variant::TimerAtWatermarkNotFired => Some(crate::window::EventWindowOperator::plant_strict_timers),
+        Variant::WindowEndInclusive => Some(crate::window::EventWindowOperator::plant_end_inclusive),
+        Variant::SlidingWindowsFloorCount => Some(crate::window::EventWindowOperator::plant_sliding_floor),
+        Variant::WindowLateBoundExclusive => Some(crate::window::EventWindowOperator::plant_late_bound_exclusive),
+        Variant::AllowedLateNotFired => Some(crate::window::EventWindowOperator::plant_allowed_late_silent),
+        _ => None,
+    }
+}
+
+/// What each chained window operator holds right after the restore (session 40): (chain index,
+/// contents and timers); empty without restored state.
+fn restored_windows(
+    chain: &[ChainedOperator],
+    own: Option<&TaskSnapshot>,
+) -> Vec<(usize, crate::window::EventWindowState)> {
+    match own {
+        Some(_) => chain
+            .iter()
+            .enumerate()
+            .filter_map(|(i, op)| op.operator.event_window().map(|w| (i, w.snapshot())))
             .collect(),
         None => Vec::new(),
     }

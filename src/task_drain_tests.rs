@@ -586,7 +586,14 @@ fn restore_2pc_sink_task(snapshot: TaskSnapshot, variant: Variant) -> (Task, Vec
     let (mut c, e) = (SurvivingCounters::default(), BTreeMap::new());
     let mut r = Task::new(s, 10, Some(&cp), &e, &e, &mut c);
     r.set_wait_for_final_checkpoint(true);
+    // Session 40: the core answers for a source deployed as finished (FLIP-147,
+    // `StreamTaskFinishedOnRestoreSourceInput`): no input is handed to it, ever, and its input
+    // ends before it would read; a source deployed running takes input until its end.
+    let dormant = r.is_dormant();
+    let asked = |r: &Task| (r.input_paused(), r.input_ends_unread(), r.may_end_bounded_input());
+    assert_eq!(asked(&r), (dormant, dormant, true), "{variant:?}: before its end");
     r.handle_end_of_input(11, true);
+    assert_eq!(asked(&r), (dormant, false, false), "{variant:?}: after its end");
     r.handle_trigger(12, checkpoint_barrier(3));
     r.handle_notify_complete(13, CheckpointId(3));
     r.close();

@@ -25,6 +25,28 @@ impl Task {
         self.invariants();
     }
 
+    /// FLIP-147: a source deployed as finished ([`Task::is_dormant`]: its whole vertex FINISHED
+    /// at the restored checkpoint's trigger) whose input has not ended yet. Flink's
+    /// `StreamTaskFinishedOnRestoreSourceInput` reads no split and ends the input on its first
+    /// `processInput` (EndOfData downstream, its first checkpoint its final one): the host calls
+    /// [`Task::handle_end_of_input`] before it would take any input, and hands it none
+    /// ([`Task::input_paused`]). (A bounded log source restored at its stopping offsets is such
+    /// a source too; the host may name its end a bounded one.)
+    pub fn input_ends_unread(&self) -> bool {
+        self.end.dormant
+            && !matches!(self.head, Head::Inputs(_))
+            && !self.end.ended
+            && !self.failed
+            && self.end.stop.is_none()
+    }
+
+    /// Whether a bounded source may still end its input (the host's bounded end: stopping
+    /// offsets reached): its input has not ended, and it takes input or is a source deployed as
+    /// finished ([`Task::input_ends_unread`]); not a source paused by a stop's savepoint.
+    pub fn may_end_bounded_input(&self) -> bool {
+        !self.end.ended && (!self.input_paused() || self.input_ends_unread())
+    }
+
     /// Whether the task may finish now: its input ended and (FLIP-147) its final checkpoint
     /// completed. The host then sends EndOfPartition, closes the task and reports FINISHED.
     pub fn is_finished(&self) -> bool {

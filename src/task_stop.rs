@@ -94,8 +94,15 @@ impl Task {
     /// an aligned savepoint's barrier, as its upstream stopped) and waits for the notification
     /// only before it finishes (`StreamTask.afterInvoke` on `finalCheckpointCompleted`); a
     /// record that reached it anyway is still reported (`take_records_after_stop`).
+    ///
+    /// FLIP-147: a source deployed as finished ([`Task::is_dormant`]) takes no input at all:
+    /// Flink's `StreamTaskFinishedOnRestoreSourceInput` reads no split, its input ends at once
+    /// ([`Task::input_ends_unread`]).
     pub fn input_paused(&self) -> bool {
         let source = !matches!(self.head, Head::Inputs(_));
+        if source && self.end.dormant {
+            return true;
+        }
         match self.end.stop {
             None => false,
             // The planted bug: a source reads on until the notification finishes it.

@@ -84,83 +84,11 @@ pub(super) fn judge(
     join: &JoinRecord<'_>,
     ws: &WindowSide,
 ) -> Result<(Vec<Finding>, String), &'static str> {
-    let (record, jname) = (join.record, join.name);
-    let OpKind::EventWindow(w) = &spec.operators[ws.window].kind else { return Err("not an event-time window") };
-    if !run.rescales.is_empty() || !run.stops.is_empty() {
-        return Err("window on the side branch before the join: not judged across a rescale or stop-with-savepoint");
-    }
-    if ws.post.iter().any(|k| !matches!(k, OperatorKind::Map(Udf::Identity | Udf::DoubleValue))) {
-        return Err("window on the side branch before the join: a map other than identity or double_value after it");
-    }
-    let name = spec.operators[ws.window].name.as_str();
-    if run.assignment_snapshots.is_empty() && !run.window_assignments.iter().any(|r| r.operator == name) {
-        return Err(
-            "window on the side branch before the join: no record of which elements it took (the host records none)",
-        );
-    }
-    let took = Took::of(run, name, w.aggregate)?;
-    let size = match w.assigner {
-        ckptsim::window::WindowAssigner::Tumbling { size_ms, .. }
-        | ckptsim::window::WindowAssigner::Sliding { size_ms, .. } => size_ms as i64,
-    };
+    let side = SideWindow::of(spec, run, ws)?;
+    let mut through = Through::new(&ws.post);
     let mut out = Vec::new();
-    let mut received: BTreeSet<(Value, i64)> = BTreeSet::new();
-    let mut judged = 0usize;
-    let mut post: Vec<Operator> = ws.post.iter().map(|k| Operator::new(*k, vec![])).collect();
-    let mut counters = SurvivingCounters::default();
-    let mut through = |v: Value, l: ckptsim::record::Lineage| -> Option<i64> {
-        let rec = Record { value: v, lineage: l, timestamp: None };
-        let (got, _) = crate::check::records_through(post.iter_mut(), &mut counters, vec![rec], "late-join-window");
-        got.first().map(|x| crate::check::windows::number(&x.value))
-    };
-    for r in record {
-        let (JoinEvent::Took(s) | JoinEvent::Late(s)) = r.event else { continue };
-        let Some(ts) = r.timestamp.filter(|_| s == ws.side) else { continue };
-        let key = key_of(&r.value);
-        received.insert((key.clone(), ts));
-        judged += 1;
-        let win = TimeWindow { start: ts.saturating_add(1).saturating_sub(size), end: ts.saturating_add(1) };
-        let elements = took.all.get(&(key.clone(), win));
-        let id = (r.lineage.input_seq, r.lineage.sub);
-        let n = crate::check::windows::number(&r.value);
-        let why = match elements {
-            None => Some("no attempt of it took any element there".to_owned()),
-            Some(m) if !m.contains_key(&id) => {
-                Some(format!("its lineage {id:?} is none of the {} elements any attempt took there", m.len()))
-            }
-            Some(m) => {
-                let pair = |x: i128| Value::Pair(std::sync::Arc::from(key.to_string().as_str()), x as i64);
-                match w.aggregate {
-                    Aggregate::Max | Aggregate::Min => {
-                        let numbers: BTreeSet<Option<i64>> = m.values().map(|x| through(pair(*x), r.lineage)).collect();
-                        (!numbers.contains(&Some(n))).then(|| {
-                            format!("{n} is the number of none of the {} elements any attempt took there", m.len())
-                        })
-                    }
-                    _ => {
-                        let most = through(pair(m.values().sum::<i128>()), r.lineage).unwrap_or(i64::MAX);
-                        (n > most).then(|| {
-                            format!("{n} is more than the {} elements any attempt took there give ({most})", m.len())
-                        })
-                    }
-                }
-            }
-        };
-        if let Some(why) = why {
-            out.push(
-                Finding::new(
-                    "late-join-window-result",
-                    format!(
-                        "late join window result: t={} `{jname}` (task {}, attempt {}) received {} (ts {ts}) from \
-                         `{name}` on the side branch, which no firing of key {key} window [{}, {}) gives: {why}",
-                        r.time_ms, r.task.0, r.attempt.0, r.value, win.start, win.end
-                    ),
-                )
-                .at(r.time_ms)
-                .with("input", r.lineage.input_seq),
-            );
-        }
-    }
+    let judged = received_results(join, ws.side, &side, &mut through, &mut out);
+    let finished = run.final_status == JobStatus::Finished && !crate::check::finished_unread(spec, run);
     let resumed = spec.actions.iter().any(|a| {
         matches!(
             a.kind,
@@ -170,69 +98,18 @@ pub(super) fn judge(
                 | ActionSpec::Rescale(_)
         )
     });
-    let finished = run.final_status == JobStatus::Finished && !crate::check::finished_unread(spec, run);
     let kept = if finished && !resumed { final_history(join) } else { None };
     if let Some(kept) = &kept {
-        // Per (key, maxTimestamp): the numbers of the results the join's final history holds.
-        let mut results: BTreeMap<(Value, i64), Vec<i64>> = BTreeMap::new();
-        for (p, r) in positions(record) {
-            let (JoinEvent::Took(s) | JoinEvent::Late(s)) = r.event else { continue };
-            let Some(ts) = r.timestamp.filter(|_| s == ws.side && kept.contains(&(r.task, r.attempt, p))) else {
-                continue;
-            };
-            results.entry((key_of(&r.value), ts)).or_default().push(crate::check::windows::number(&r.value));
-        }
-        for ((key, win), m) in &took.held {
-            let got = results.get(&(key.clone(), win.max_timestamp())).map_or(&[][..], Vec::as_slice);
-            let pair = |x: i128| Value::Pair(std::sync::Arc::from(key.to_string().as_str()), x as i64);
-            let lineage = ckptsim::record::Lineage { input_seq: 0, sub: 0 };
-            let (least, short) = match w.aggregate {
-                Aggregate::Max => {
-                    let least = through(pair(m.values().copied().max().unwrap_or(0)), lineage).unwrap_or(i64::MIN);
-                    (least, got.iter().max().is_none_or(|g| *g < least))
-                }
-                Aggregate::Min => {
-                    let least = through(pair(m.values().copied().min().unwrap_or(0)), lineage).unwrap_or(i64::MAX);
-                    (least, got.iter().min().is_none_or(|g| *g > least))
-                }
-                _ => {
-                    let least = through(pair(m.values().sum::<i128>()), lineage).unwrap_or(0);
-                    (least, got.is_empty() || got.iter().map(|g| i128::from(*g)).sum::<i128>() < i128::from(least))
-                }
-            };
-            if !short {
-                continue;
-            }
-            let first_in = m.keys().next().map_or(0, |i| i.0);
-            out.push(
-                Finding::new(
-                    "late-join-window-lost",
-                    format!(
-                        "late join window lost: `{name}` took {} element(s) of key {key} into window [{}, {}) before \
-                         its snapshot of a completed checkpoint ({} {least} at the join), but the results of that \
-                         window in `{jname}`'s final history (each attempt's record up to the cut its successor \
-                         restored, and the last attempt's) are {got:?} (the job finished)",
-                        m.len(),
-                        win.start,
-                        win.end,
-                        if matches!(w.aggregate, Aggregate::Max | Aggregate::Min) {
-                            w.aggregate.name()
-                        } else {
-                            "aggregate"
-                        },
-                    ),
-                )
-                .with("input", first_in),
-            );
-        }
+        lost_windows(join, ws.side, &side, kept, &mut through, &mut out);
     }
-    let held: usize = took.held.values().map(BTreeMap::len).sum();
+    let held: usize = side.took.held.values().map(BTreeMap::len).sum();
     Ok((
         out,
         format!(
-            "`{name}` before the join: {judged} results the join received judged against the window's record ({} \
+            "`{}` before the join: {judged} results the join received judged against the window's record ({} \
              windows, {held} elements held by a completed checkpoint){}",
-            took.all.len(),
+            side.name,
+            side.took.all.len(),
             match (finished && !resumed, kept.is_some()) {
                 (true, true) => "",
                 (true, false) => "; lost not judged (an attempt of the join restored a cut no recorded attempt took)",
@@ -241,6 +118,199 @@ pub(super) fn judge(
             }
         ),
     ))
+}
+
+/// The side window [`judge`] judges, once the run is one it judges: its name, aggregate, size
+/// and the run's record of the elements it took.
+struct SideWindow<'a> {
+    name: &'a str,
+    aggregate: Aggregate,
+    size: i64,
+    took: Took,
+}
+
+impl<'a> SideWindow<'a> {
+    /// `ws`'s window in `run`, or why the rules do not apply (the module doc's "Not judged").
+    fn of(spec: &'a JobSpec, run: &RunResult, ws: &WindowSide) -> Result<SideWindow<'a>, &'static str> {
+        let OpKind::EventWindow(w) = &spec.operators[ws.window].kind else { return Err("not an event-time window") };
+        if !run.rescales.is_empty() || !run.stops.is_empty() {
+            return Err(
+                "window on the side branch before the join: not judged across a rescale or stop-with-savepoint",
+            );
+        }
+        if ws.post.iter().any(|k| !matches!(k, OperatorKind::Map(Udf::Identity | Udf::DoubleValue))) {
+            return Err(
+                "window on the side branch before the join: a map other than identity or double_value after it",
+            );
+        }
+        let name = spec.operators[ws.window].name.as_str();
+        if run.assignment_snapshots.is_empty() && !run.window_assignments.iter().any(|r| r.operator == name) {
+            return Err(
+                "window on the side branch before the join: no record of which elements it took (the host records none)",
+            );
+        }
+        let took = Took::of(run, name, w.aggregate)?;
+        let size = match w.assigner {
+            ckptsim::window::WindowAssigner::Tumbling { size_ms, .. }
+            | ckptsim::window::WindowAssigner::Sliding { size_ms, .. } => size_ms as i64,
+        };
+        Ok(SideWindow { name, aggregate: w.aggregate, size, took })
+    }
+}
+
+/// The maps between the side window and the join, applied to one value (a window result's
+/// number as the join would receive it).
+struct Through {
+    post: Vec<Operator>,
+    counters: SurvivingCounters,
+}
+
+impl Through {
+    fn new(post: &[OperatorKind]) -> Through {
+        Through {
+            post: post.iter().map(|k| Operator::new(*k, vec![])).collect(),
+            counters: SurvivingCounters::default(),
+        }
+    }
+
+    /// The number `v` becomes through the maps (None: a map dropped it).
+    fn number(&mut self, v: Value, l: ckptsim::record::Lineage) -> Option<i64> {
+        let rec = Record { value: v, lineage: l, timestamp: None };
+        let (got, _) =
+            crate::check::records_through(self.post.iter_mut(), &mut self.counters, vec![rec], "late-join-window");
+        got.first().map(|x| crate::check::windows::number(&x.value))
+    }
+}
+
+/// `key`'s pair of number `x`, as the side window emits its result.
+fn pair(key: &Value, x: i128) -> Value {
+    Value::Pair(std::sync::Arc::from(key.to_string().as_str()), x as i64)
+}
+
+/// `late-join-window-result`: each value the join received on `side` (took or dropped as late)
+/// judged as a firing of the side window; findings to `out`. The number of values judged.
+fn received_results(
+    join: &JoinRecord<'_>,
+    side: u32,
+    sw: &SideWindow<'_>,
+    through: &mut Through,
+    out: &mut Vec<Finding>,
+) -> usize {
+    let mut judged = 0usize;
+    for r in join.record {
+        let (JoinEvent::Took(s) | JoinEvent::Late(s)) = r.event else { continue };
+        let Some(ts) = r.timestamp.filter(|_| s == side) else { continue };
+        let key = key_of(&r.value);
+        judged += 1;
+        let win = TimeWindow { start: ts.saturating_add(1).saturating_sub(sw.size), end: ts.saturating_add(1) };
+        let elements = sw.took.all.get(&(key.clone(), win));
+        let id = (r.lineage.input_seq, r.lineage.sub);
+        let n = crate::check::windows::number(&r.value);
+        let why = match elements {
+            None => Some("no attempt of it took any element there".to_owned()),
+            Some(m) if !m.contains_key(&id) => {
+                Some(format!("its lineage {id:?} is none of the {} elements any attempt took there", m.len()))
+            }
+            Some(m) => match sw.aggregate {
+                Aggregate::Max | Aggregate::Min => {
+                    let numbers: BTreeSet<Option<i64>> =
+                        m.values().map(|x| through.number(pair(&key, *x), r.lineage)).collect();
+                    (!numbers.contains(&Some(n))).then(|| {
+                        format!("{n} is the number of none of the {} elements any attempt took there", m.len())
+                    })
+                }
+                _ => {
+                    let most = through.number(pair(&key, m.values().sum::<i128>()), r.lineage).unwrap_or(i64::MAX);
+                    (n > most).then(|| {
+                        format!("{n} is more than the {} elements any attempt took there give ({most})", m.len())
+                    })
+                }
+            },
+        };
+        if let Some(why) = why {
+            out.push(
+                Finding::new(
+                    "late-join-window-result",
+                    format!(
+                        "late join window result: t={} `{}` (task {}, attempt {}) received {} (ts {ts}) from \
+                         `{}` on the side branch, which no firing of key {key} window [{}, {}) gives: {why}",
+                        r.time_ms, join.name, r.task.0, r.attempt.0, r.value, sw.name, win.start, win.end
+                    ),
+                )
+                .at(r.time_ms)
+                .with("input", r.lineage.input_seq),
+            );
+        }
+    }
+    judged
+}
+
+/// `late-join-window-lost` (the job finished, not resumed from a savepoint or retained
+/// checkpoint): each (key, window) a completed checkpoint holds elements of has results in the
+/// join's final history `kept` that give at least those elements' aggregate; findings to `out`.
+fn lost_windows(
+    join: &JoinRecord<'_>,
+    side: u32,
+    sw: &SideWindow<'_>,
+    kept: &BTreeSet<(ckptsim::TaskId, ckptsim::Attempt, u64)>,
+    through: &mut Through,
+    out: &mut Vec<Finding>,
+) {
+    // Per (key, maxTimestamp): the numbers of the results the join's final history holds.
+    let mut results: BTreeMap<(Value, i64), Vec<i64>> = BTreeMap::new();
+    for (p, r) in positions(join.record) {
+        let (JoinEvent::Took(s) | JoinEvent::Late(s)) = r.event else { continue };
+        let Some(ts) = r.timestamp.filter(|_| s == side && kept.contains(&(r.task, r.attempt, p))) else {
+            continue;
+        };
+        results.entry((key_of(&r.value), ts)).or_default().push(crate::check::windows::number(&r.value));
+    }
+    for ((key, win), m) in &sw.took.held {
+        let got = results.get(&(key.clone(), win.max_timestamp())).map_or(&[][..], Vec::as_slice);
+        let lineage = ckptsim::record::Lineage { input_seq: 0, sub: 0 };
+        let (least, short) = match sw.aggregate {
+            Aggregate::Max => {
+                let least =
+                    through.number(pair(key, m.values().copied().max().unwrap_or(0)), lineage).unwrap_or(i64::MIN);
+                (least, got.iter().max().is_none_or(|g| *g < least))
+            }
+            Aggregate::Min => {
+                let least =
+                    through.number(pair(key, m.values().copied().min().unwrap_or(0)), lineage).unwrap_or(i64::MAX);
+                (least, got.iter().min().is_none_or(|g| *g > least))
+            }
+            _ => {
+                let least = through.number(pair(key, m.values().sum::<i128>()), lineage).unwrap_or(0);
+                (least, got.is_empty() || got.iter().map(|g| i128::from(*g)).sum::<i128>() < i128::from(least))
+            }
+        };
+        if !short {
+            continue;
+        }
+        let first_in = m.keys().next().map_or(0, |i| i.0);
+        out.push(
+            Finding::new(
+                "late-join-window-lost",
+                format!(
+                    "late join window lost: `{}` took {} element(s) of key {key} into window [{}, {}) before \
+                     its snapshot of a completed checkpoint ({} {least} at the join), but the results of that \
+                     window in `{}`'s final history (each attempt's record up to the cut its successor \
+                     restored, and the last attempt's) are {got:?} (the job finished)",
+                    sw.name,
+                    m.len(),
+                    win.start,
+                    win.end,
+                    if matches!(sw.aggregate, Aggregate::Max | Aggregate::Min) {
+                        sw.aggregate.name()
+                    } else {
+                        "aggregate"
+                    },
+                    join.name,
+                ),
+            )
+            .with("input", first_in),
+        );
+    }
 }
 
 /// Per (key, window) of the side window: every element any attempt took (its lineage and its
@@ -441,7 +511,7 @@ mod tests {
     #[test]
     fn a_side_window_restored_empty_is_lost_at_the_join() {
         let [(spec, planted), (correct_spec, correct)] =
-            planted_and_correct("eventtime/late-window-into-join-2pc-planted.toml");
+            planted_and_correct("negative/side-window-state-not-restored.toml");
         assert!(kinds(&spec, &planted).iter().any(|k| k == "late-join-window-lost"), "{:?}", kinds(&spec, &planted));
         assert_eq!(kinds(&correct_spec, &correct), Vec::<String>::new());
     }

@@ -56,6 +56,8 @@ mod source_idleness;
 mod windows_print;
 #[path = "windows_processing.rs"]
 mod windows_processing;
+#[path = "windows_restore.rs"]
+mod windows_restore;
 #[path = "windows_stages.rs"]
 mod windows_stages;
 
@@ -249,19 +251,27 @@ pub(in crate::check) fn windows_unvalved(spec: &JobSpec, run: &RunResult) -> Ver
 }
 
 /// The window verdict `v` with each task's combined watermark judged against Flink's
-/// `StatusWatermarkValve` (`windows_valve.rs`): its findings added, what it judged in the
-/// summary; a skipped verdict applies once a valve step was judged.
+/// `StatusWatermarkValve` (`windows_valve.rs`) and each window restore against its checkpoint
+/// (`windows_restore.rs`): their findings added, what they judged in the summary; a skipped
+/// verdict applies once a valve step or a restore was judged.
 pub(in crate::check) fn with_valves(spec: &JobSpec, run: &RunResult, v: Verdict) -> Verdict {
     let mut anomalies = v.anomalies;
     let c = super::windows_valve::judge(spec, run, &mut anomalies);
-    if c.inputs == 0 {
+    let restores = windows_restore::judge(run, &mut anomalies);
+    if c.inputs == 0 && restores == 0 {
         return Verdict { anomalies, ..v };
     }
-    let summary = format!(
-        "{}; watermark valves: {} watermarks and statuses taken by {} task attempts, {} firings and {} late elements \
-         judged",
-        v.summary, c.inputs, c.attempts, c.fires, c.late
-    );
+    let mut summary = v.summary;
+    if c.inputs > 0 {
+        summary += &format!(
+            "; watermark valves: {} watermarks and statuses taken by {} task attempts, {} firings and {} late \
+             elements judged",
+            c.inputs, c.attempts, c.fires, c.late
+        );
+    }
+    if restores > 0 {
+        summary += &format!("; {restores} window restores compared with their checkpoint's contents and timers");
+    }
     Verdict::from(v.checker, anomalies, summary)
 }
 

@@ -177,13 +177,24 @@ pub(super) fn field_of_line(text: &str, line: usize) -> Option<String> {
     None
 }
 
-/// `s` with every control character (ESC, NUL, newline, DEL, C1…) written as `\u{..}`, so an
-/// echoed value cannot drive the terminal or break the one-line error format.
+/// `s` with every control character (ESC, NUL, newline, DEL, C1…) and every invisible
+/// direction or width format character written as `\u{..}`, so an echoed value cannot drive the
+/// terminal, break the one-line error format or reorder what the reader sees (session 40: a
+/// right-to-left override U+202E in an operator name was echoed raw).
 pub(super) fn escape_controls(s: &str) -> String {
-    if !s.chars().any(char::is_control) {
+    if !s.chars().any(hidden) {
         return s.to_string();
     }
-    s.chars().map(|c| if c.is_control() { c.escape_unicode().to_string() } else { c.to_string() }).collect()
+    s.chars().map(|c| if hidden(c) { c.escape_unicode().to_string() } else { c.to_string() }).collect()
+}
+
+/// A control character, or a format character that changes the display invisibly: the
+/// bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), the direction
+/// marks (U+200E, U+200F, U+061C), the zero-width characters (U+200B–U+200D, U+2060, U+FEFF).
+fn hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200b}'..='\u{200f}' | '\u{061c}')
+        || matches!(c, '\u{2060}' | '\u{feff}')
 }
 
 /// The `toml` crate reads a datetime as a table; when the value at `offset` is a datetime,
@@ -257,6 +268,10 @@ mod tests {
         assert_eq!(escape_controls("a\u{1b}[31mb"), "a\\u{1b}[31mb");
         assert_eq!(escape_controls("x\ny\0"), "x\\u{a}y\\u{0}");
         assert_eq!(escape_controls("é ok"), "é ok");
+        // Session 40: invisible direction and width characters are written out too.
+        assert_eq!(escape_controls("\u{202e}Sum\u{200b}"), "\\u{202e}Sum\\u{200b}");
+        assert_eq!(escape_controls("a\u{2066}b\u{feff}"), "a\\u{2066}b\\u{feff}");
+        assert_eq!(escape_controls("名前 ☃"), "名前 ☃");
     }
 
     #[test]

@@ -193,7 +193,9 @@ impl Ctx<'_> {
     ) -> Res<(String, Profile, Variant)> {
         let name = name.ok_or_else(|| self.missing("name", "the scenario's name"))?;
         if !is_valid_name(&name) {
-            return Err(self.err("name", format!("`{name}` is not a valid name: use letters, digits, `_`, `-`, `.`")));
+            return Err(
+                self.err("name", format!("`{name}` is not a valid name: use ASCII letters, digits, `_`, `-`, `.`"))
+            );
         }
         let profile = match profile {
             None => Profile::default(),

@@ -219,7 +219,7 @@ impl Ctx<'_> {
                 if !is_valid_name(name) {
                     return Err(self.err(
                         &op_path(i, "name"),
-                        format!("`{name}` is not a valid operator name: use letters, digits, `_`, `-`, `.`"),
+                        format!("`{name}` is not a valid operator name: use ASCII letters, digits, `_`, `-`, `.`"),
                     ));
                 }
                 if Node::parse(name).is_some() {

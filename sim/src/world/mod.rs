@@ -326,6 +326,7 @@ struct Observation {
     protocol: BarrierProtocol,
     restored_keyed: BTreeMap<Attempt, BTreeMap<ckptsim::record::Value, ckptsim::record::Value>>,
     restored_lists: Vec<ListRestore>,
+    restored_windows: Vec<WindowRestore>,
 }
 
 #[derive(Clone)]
@@ -529,6 +530,32 @@ impl World {
         let now = self.now();
         let rows = restored_lists(&self.spec, &self.graph, t, attempt, cp, now);
         self.obs.restored_lists.extend(rows);
+    }
+
+    /// Records, per window operator in `t`'s chain, the window state `cp` holds for it and what
+    /// the operator held right after restoring it, before any replayed in-flight record
+    /// (`RunResult::restored_windows`).
+    fn record_restored_windows(&mut self, t: &ckptsim::task::Task, attempt: Attempt, cp: &CompletedCheckpoint) {
+        let at_ms = self.now();
+        let states = cp.tasks.get(&t.id()).map(|s| s.operators.as_slice()).unwrap_or_default();
+        for (i, restored) in t.restored_windows() {
+            // A task snapshot's slots: the head, the chained operators, the tail.
+            let stored = match states.get(i + 1) {
+                Some(ckptsim::state::OperatorState::EventWindow(w)) => w.clone(),
+                _ => ckptsim::window::EventWindowState::default(),
+            };
+            let operator = t.chain()[*i].instance.clone();
+            let row = WindowRestore {
+                at_ms,
+                task: t.id(),
+                attempt,
+                operator,
+                checkpoint: cp.id,
+                stored,
+                restored: restored.clone(),
+            };
+            self.obs.restored_windows.push(row);
+        }
     }
 
     /// A trace detail to write into: the trace's spare buffer ([`Trace::detail_buffer`]), so a

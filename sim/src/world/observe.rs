@@ -706,7 +706,7 @@ pub struct LateSnapshot {
 }
 
 /// Everything a run produced, for the checkers, tables and reports.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct RunResult {
     /// The seed the run used.
     pub seed: u64,
@@ -862,6 +862,9 @@ pub struct RunResult {
     /// for the attempt and what the operator holds after its `restore_list` (the `state`
     /// checker compares them).
     pub restored_lists: Vec<ListRestore>,
+    /// Every restore of a chained window operator: what the checkpoint held for it and what it
+    /// held after the restore (session 40; `WindowRestore`). Empty in `ckptsim explore`.
+    pub restored_windows: Vec<WindowRestore>,
     /// Records an event-time window judged late and sent to its late side output
     /// (`sideOutputLateData`), or an interval join sent to a late side, per sending operator
     /// (session 40, `late_record.rs`; until then one list for the run), each in time order.
@@ -991,6 +994,29 @@ pub struct ListRestore {
     pub stored: Vec<ckptsim::record::Value>,
     /// The entries the operator holds after restoring them.
     pub restored: Vec<ckptsim::record::Value>,
+}
+
+/// One restore of a window operator (session 40): its windows' contents and timers as the
+/// checkpoint the JobManager chose holds them for this attempt (after a rescale, the attempt's
+/// key groups of every old subtask's state), and as the operator holds them right after its
+/// `initializeState`, before any replayed in-flight record. The `windows` checker compares them
+/// (`check/windows_restore.rs`).
+#[derive(Clone, Debug, Hash, PartialEq)]
+pub struct WindowRestore {
+    /// When the attempt was restored.
+    pub at_ms: u64,
+    /// The restored task.
+    pub task: TaskId,
+    /// The restored attempt.
+    pub attempt: Attempt,
+    /// The window operator's instance name (`Name[i]`).
+    pub operator: String,
+    /// The checkpoint (or savepoint) the attempt was restored from.
+    pub checkpoint: CheckpointId,
+    /// The window state that checkpoint holds for this operator instance (empty: none).
+    pub stored: ckptsim::window::EventWindowState,
+    /// The window state the operator holds after restoring it.
+    pub restored: ckptsim::window::EventWindowState,
 }
 
 /// Operations of the two-phase-commit sinks on the store, counted over the run (untraced).

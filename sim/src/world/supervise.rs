@@ -360,15 +360,7 @@ impl Observation {
             checkpoints: CheckpointRows::default(),
             end_seq: (0, 0),
             print_rows: Rows::new(),
-            // Sized once for one row per input (what a map or aggregate commits): growing by
-            // doubling to 10^6 rows left freed blocks resident under mimalloc.
-            committed: Rows::with_capacity(
-                if spec.operators.iter().any(|o| o.kind == crate::spec::OpKind::TwoPhaseCommitSink) {
-                    spec.input.len().min(1 << 24)
-                } else {
-                    0
-                },
-            ),
+            committed: Rows::with_capacity(committed_capacity(spec)),
             late_records: LateRecords::default(),
             late_snapshots: LateSnapshots::default(),
             assignment_snapshots: vec![],
@@ -377,10 +369,7 @@ impl Observation {
             window_assignments: vec![],
             quiesced_windows: vec![],
             source_event_time: vec![],
-            record_source_event_time: spec
-                .operators
-                .iter()
-                .any(|o| o.watermarks.is_some_and(|s| s.idle_timeout_ms.is_some())),
+            record_source_event_time: records_source_event_time(spec),
             valve_steps: vec![],
             record_valves: spec.operators.iter().any(|o| o.watermarks.is_some()),
             sink_anomalies: vec![],
@@ -421,8 +410,26 @@ impl Observation {
             protocol: BarrierProtocol::default(),
             restored_keyed: BTreeMap::new(),
             restored_lists: Vec::new(),
+            restored_windows: Vec::new(),
         }
     }
+}
+
+/// The committed rows' capacity: one row per input (what a map or aggregate commits) with a
+/// two-phase-commit sink, sized once: growing by doubling to 10^6 rows left freed blocks
+/// resident under mimalloc.
+fn committed_capacity(spec: &JobSpec) -> usize {
+    if spec.operators.iter().any(|o| o.kind == crate::spec::OpKind::TwoPhaseCommitSink) {
+        spec.input.len().min(1 << 24)
+    } else {
+        0
+    }
+}
+
+/// Whether the run records each source's event time (`RunResult::source_event_time`): a
+/// watermark strategy with an idle timeout (the idleness rules read it).
+fn records_source_event_time(spec: &JobSpec) -> bool {
+    spec.operators.iter().any(|o| o.watermarks.is_some_and(|s| s.idle_timeout_ms.is_some()))
 }
 
 /// Ends the run: checks the world's invariants, releases the wakers, marks the unfinished
@@ -505,79 +512,106 @@ fn debug_dump(w: &World) {
 }
 
 /// What was observed, moved out of the world into the [`RunResult`] (with the `committed`
-/// output).
+/// output): the world's state at the end here, the observation's rows by concern in the
+/// `take_*` functions below. (A field none of them sets keeps its default: a new
+/// `RunResult` field the world records must be moved in one of them.)
 fn take_result(w: &mut World, seed: u64, committed: Rows) -> RunResult {
-    let o = &mut w.obs;
-    RunResult {
+    let mut r = RunResult {
         seed,
         trace: std::mem::take(&mut w.trace),
-        final_status: o.status,
-        restarts: o.restarts,
-        region_restores: std::mem::take(&mut o.region_restores),
-        status_timeline: std::mem::take(&mut o.status_timeline),
-        restart_schedule: std::mem::take(&mut o.restart_schedule),
-        checkpoints: std::mem::take(&mut o.checkpoints).into_vec(),
-        print_rows: std::mem::take(&mut o.print_rows),
-        late_records: std::mem::take(&mut o.late_records),
-        late_snapshots: std::mem::take(&mut o.late_snapshots),
-        assignment_snapshots: std::mem::take(&mut o.assignment_snapshots),
-        join_judgments: std::mem::take(&mut o.join_judgments),
-        join_restores: std::mem::take(&mut o.join_restores),
-        window_assignments: std::mem::take(&mut o.window_assignments),
-        quiesced_windows: std::mem::take(&mut o.quiesced_windows),
-        source_event_time: std::mem::take(&mut o.source_event_time),
-        valve_steps: std::mem::take(&mut o.valve_steps),
         committed,
-        sink_anomalies: std::mem::take(&mut o.sink_anomalies),
         open_txns_at_end: w.services.txn_store.open_txns().len(),
         sink_commit_horizon: sink_commit_horizon(&w.spec, &w.graph, &w.tasks),
-        offset_commits: std::mem::take(&mut o.offset_commits),
-        completed_offsets: std::mem::take(&mut o.completed_offsets),
-        completed_in_flight: std::mem::take(&mut o.completed_in_flight),
-        lost_inputs: std::mem::take(&mut o.lost_inputs),
-        latest_skipped_on_restart: std::mem::take(&mut o.latest_skipped_on_restart),
-        read_inputs: o.read_inputs,
-        socket_reads: std::mem::take(&mut o.socket_reads),
-        socket_marks: std::mem::take(&mut o.socket_marks),
-        socket_last_connected_ms: o.socket_last_connected_ms,
-        lost_final_states: std::mem::take(&mut o.lost_final_states),
-        lost_notifications: std::mem::take(&mut o.lost_notifications),
-        notified_complete: std::mem::take(&mut o.notes.notified_complete),
-        gate_passes: std::mem::take(&mut o.notes.gate_passes),
-        gate_waits: std::mem::take(&mut o.notes.gate_waits),
-        retry_calls: std::mem::take(&mut o.notes.retry_calls),
-        lost_triggers: std::mem::take(&mut o.lost_triggers),
-        failed_triggers: std::mem::take(&mut o.failed_triggers),
-        lost_abort_notifications: std::mem::take(&mut o.lost_abort_notifications),
-        sync_savepoint_snapshots: std::mem::take(&mut o.sync_savepoint_snapshots),
-        stop_snapshots: std::mem::take(&mut o.stop_snapshots),
-        stop_notices: std::mem::take(&mut o.stop_notices),
-        finished_restores: std::mem::take(&mut o.finished_restores),
-        dormant_sources: std::mem::take(&mut o.dormant_sources),
-        transactions: o.transactions,
-        rejections: std::mem::take(&mut o.rejections),
-        requests: std::mem::take(&mut o.requests),
-        stores: std::mem::take(&mut o.stores),
         live_at_end: w.wake.live_tasks.iter().copied().collect(),
         retained: w.services.retained.iter().map(|c| c.id).collect(),
         last_fault_end_ms: w.faults.last_end_ms,
         stop_at_ms: w.spec.stop_at_ms,
         tm_count: w.spec.cluster.task_managers,
         task_names: w.graph.tasks.iter().map(|t| t.name.clone()).collect(),
-        task_transitions: std::mem::take(&mut o.task_transitions),
-        final_checkpoint_config: o.final_checkpoint_config.clone(),
-        retunes: std::mem::take(&mut o.retunes),
-        restart_description: std::mem::take(&mut o.restart_description),
-        snapshot_spans: std::mem::take(&mut o.snapshot_spans),
-        restores: std::mem::take(&mut o.restores),
-        rescales: std::mem::take(&mut o.rescales),
-        stops: std::mem::take(&mut o.stops),
-        channel_cuts: std::mem::take(&mut o.cuts),
-        barrier_protocol: std::mem::take(&mut o.protocol),
         budget: w.budget.usage(),
-        restored_keyed: std::mem::take(&mut o.restored_keyed),
-        restored_lists: std::mem::take(&mut o.restored_lists),
-    }
+        ..RunResult::default()
+    };
+    take_job_rows(&mut w.obs, &mut r);
+    take_event_time_rows(&mut w.obs, &mut r);
+    take_protocol_rows(&mut w.obs, &mut r);
+    take_restore_rows(&mut w.obs, &mut r);
+    r
+}
+
+/// The job's status, restarts, checkpoints, outputs and inputs.
+fn take_job_rows(o: &mut Observation, r: &mut RunResult) {
+    r.final_status = o.status;
+    r.restarts = o.restarts;
+    r.region_restores = std::mem::take(&mut o.region_restores);
+    r.status_timeline = std::mem::take(&mut o.status_timeline);
+    r.restart_schedule = std::mem::take(&mut o.restart_schedule);
+    r.checkpoints = std::mem::take(&mut o.checkpoints).into_vec();
+    r.print_rows = std::mem::take(&mut o.print_rows);
+    r.sink_anomalies = std::mem::take(&mut o.sink_anomalies);
+    r.offset_commits = std::mem::take(&mut o.offset_commits);
+    r.completed_offsets = std::mem::take(&mut o.completed_offsets);
+    r.completed_in_flight = std::mem::take(&mut o.completed_in_flight);
+    r.lost_inputs = std::mem::take(&mut o.lost_inputs);
+    r.latest_skipped_on_restart = std::mem::take(&mut o.latest_skipped_on_restart);
+    r.read_inputs = o.read_inputs;
+    r.socket_reads = std::mem::take(&mut o.socket_reads);
+    r.socket_marks = std::mem::take(&mut o.socket_marks);
+    r.socket_last_connected_ms = o.socket_last_connected_ms;
+    r.transactions = o.transactions;
+    r.task_transitions = std::mem::take(&mut o.task_transitions);
+    r.final_checkpoint_config = o.final_checkpoint_config.clone();
+    r.retunes = std::mem::take(&mut o.retunes);
+    r.restart_description = std::mem::take(&mut o.restart_description);
+    r.snapshot_spans = std::mem::take(&mut o.snapshot_spans);
+}
+
+/// Event time: late records, the windows' assignments and their snapshots' cuts, the late-fed
+/// joins' judgments, the sources' event time and the valves' steps.
+fn take_event_time_rows(o: &mut Observation, r: &mut RunResult) {
+    r.late_records = std::mem::take(&mut o.late_records);
+    r.late_snapshots = std::mem::take(&mut o.late_snapshots);
+    r.assignment_snapshots = std::mem::take(&mut o.assignment_snapshots);
+    r.join_judgments = std::mem::take(&mut o.join_judgments);
+    r.join_restores = std::mem::take(&mut o.join_restores);
+    r.window_assignments = std::mem::take(&mut o.window_assignments);
+    r.quiesced_windows = std::mem::take(&mut o.quiesced_windows);
+    r.source_event_time = std::mem::take(&mut o.source_event_time);
+    r.valve_steps = std::mem::take(&mut o.valve_steps);
+}
+
+/// The checkpoint protocol's messages and calls: what was lost, refused, retried, requested and
+/// stored, and the barrier protocol's record.
+fn take_protocol_rows(o: &mut Observation, r: &mut RunResult) {
+    r.lost_final_states = std::mem::take(&mut o.lost_final_states);
+    r.lost_notifications = std::mem::take(&mut o.lost_notifications);
+    r.notified_complete = std::mem::take(&mut o.notes.notified_complete);
+    r.gate_passes = std::mem::take(&mut o.notes.gate_passes);
+    r.gate_waits = std::mem::take(&mut o.notes.gate_waits);
+    r.retry_calls = std::mem::take(&mut o.notes.retry_calls);
+    r.lost_triggers = std::mem::take(&mut o.lost_triggers);
+    r.failed_triggers = std::mem::take(&mut o.failed_triggers);
+    r.lost_abort_notifications = std::mem::take(&mut o.lost_abort_notifications);
+    r.rejections = std::mem::take(&mut o.rejections);
+    r.requests = std::mem::take(&mut o.requests);
+    r.stores = std::mem::take(&mut o.stores);
+    r.channel_cuts = std::mem::take(&mut o.cuts);
+    r.barrier_protocol = std::mem::take(&mut o.protocol);
+}
+
+/// Restores, rescales and stops, and what the restored tasks held (FLIP-147's finished
+/// restores, keyed, list and window state).
+fn take_restore_rows(o: &mut Observation, r: &mut RunResult) {
+    r.sync_savepoint_snapshots = std::mem::take(&mut o.sync_savepoint_snapshots);
+    r.stop_snapshots = std::mem::take(&mut o.stop_snapshots);
+    r.stop_notices = std::mem::take(&mut o.stop_notices);
+    r.finished_restores = std::mem::take(&mut o.finished_restores);
+    r.dormant_sources = std::mem::take(&mut o.dormant_sources);
+    r.restores = std::mem::take(&mut o.restores);
+    r.rescales = std::mem::take(&mut o.rescales);
+    r.stops = std::mem::take(&mut o.stops);
+    r.restored_keyed = std::mem::take(&mut o.restored_keyed);
+    r.restored_lists = std::mem::take(&mut o.restored_lists);
+    r.restored_windows = std::mem::take(&mut o.restored_windows);
 }
 
 /// The oldest checkpoint whose completion every sink subtask of the current job has acted on;

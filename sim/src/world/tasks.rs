@@ -233,6 +233,7 @@ fn start_task(
         w.record_restored_keyed(task, attempt, cp);
         if !t.has_failed() {
             w.record_restored_lists(&t, attempt, cp);
+            w.record_restored_windows(&t, attempt, cp);
             w.obs.cuts.note_restore(&t, attempt, cp.id, now);
         }
     }
@@ -334,10 +335,6 @@ impl TaskLoop {
         if is_line && bounded && s.with(|w| w.data.socket_closed) {
             // The server already closed: the new connection reads nothing.
             t.handle_end_of_input(now, wait_final);
-        }
-        let is_source = is_log || is_line || is_user_source;
-        if is_source && t.is_dormant() && !(bounded && is_log && s.with(|w| log_source_at_end(w, &t))) {
-            end_dormant_source(&s, (&*spec, &*graph), tm, key, &mut t, now, wait_final);
         }
         let gates = ckptsim::checkpoint_gate::SourceGates::new(
             if is_log { &spec.input_options.gates } else { &[] },
@@ -654,28 +651,30 @@ impl TaskLoop {
     }
 
     /// Step 3b: a bounded log input read up to its end (every owned partition at its stopping
-    /// offset) ends the task's input. `None`: it failed.
+    /// offset) ends the task's input; so does a source deployed as finished, whatever it would
+    /// read (the core's [`Task::input_ends_unread`], [`end_dormant_source`]). `None`: it failed.
     fn bounded_end(&mut self, now: u64, snapshots: &mut Vec<Taken>) -> Option<()> {
         let LoopCtx { tm, key, is_log, .. } = self.ctx;
         let (t, outbox, inputs) = (&mut self.t, &mut self.outbox, &self.ctx.inputs);
-        if self.bounded
-            && is_log
-            && !t.input_has_ended()
-            && !t.input_paused()
-            && self.s.with(|w| log_source_at_end(w, t))
-        {
+        let dormant = t.input_ends_unread();
+        if self.bounded && is_log && t.may_end_bounded_input() && self.s.with(|w| log_source_at_end(w, t)) {
             let text = format!("{} reached its stopping offsets", t.name());
             self.s.with(|w| w.tr_data(&tm_node(tm), "end-of-input", text, EventData::EndOfInput));
             t.handle_end_of_input(now, self.wait_final);
-            if self.source_watermarks {
-                // MAX_WATERMARK goes out now, ahead of the end of partition (a task restored
-                // past its end finishes at once: step 4b must not send EndOfPartition first).
-                let (snaps, failed) = self.s.with(|w| drain_outputs(w, t, outbox, key, tm, now, inputs));
-                snapshots.extend(snaps);
-                if failed {
-                    task_failed(&self.s, t, tm, key, now);
-                    return None;
-                }
+        } else if dormant {
+            end_dormant_source(&self.s, tm, key, t, now, self.wait_final);
+        } else {
+            return Some(());
+        }
+        // MAX_WATERMARK goes out now, ahead of the end of partition (a task restored past its
+        // end finishes at once: step 4b must not send EndOfPartition first); so does what a
+        // dormant source's end emitted (EndOfData): its input is paused, no input step drains it.
+        if self.source_watermarks || dormant {
+            let (snaps, failed) = self.s.with(|w| drain_outputs(w, t, outbox, key, tm, now, inputs));
+            snapshots.extend(snaps);
+            if failed {
+                task_failed(&self.s, t, tm, key, now);
+                return None;
             }
         }
         Some(())
@@ -964,7 +963,8 @@ impl Batch {
             || due(t.auto_commit_deadline())
             || due(t.watermark_deadline())
             || due(t.processing_timer_deadline())
-            || (self.bounded_log && !t.input_has_ended() && !t.input_paused() && log_source_at_end(w, t))
+            || t.input_ends_unread()
+            || (self.bounded_log && t.may_end_bounded_input() && log_source_at_end(w, t))
             || (self.end_of_data_pending && t.input_has_ended() && !t.has_failed() && t.stopped_at().is_none()))
     }
 }
@@ -981,36 +981,33 @@ struct LoopCtx {
     capacity: usize,
 }
 
-/// Step 5 of the task loop: unless backpressured or paused, take input (a fetch from the
-/// broker or a user source, or the next due item of an input channel), drain the outputs it
-/// caused and flush them; then read what steps 7 and 8 need. One world step.
-/// FLIP-147: a source deployed as finished (its whole vertex FINISHED at the restored
-/// checkpoint's trigger) reads nothing: Flink's `StreamTaskFinishedOnRestoreSourceInput` ends its
-/// input at once (EndOfData downstream, its first checkpoint its final one). A bounded log source
-/// restored at its stopping offsets ends through step 3b as before; this is the source that
-/// finished otherwise — stopped by a stop-with-savepoint without drain, then a later checkpoint
-/// taken while it was FINISHED (session 39, swarm 8328).
-fn end_dormant_source(
-    s: &Shared,
-    (spec, graph): (&JobSpec, &Graph),
-    tm: u32,
-    key: (TaskId, Attempt),
-    t: &mut Task,
-    now: u64,
-    wait_final: bool,
-) {
+/// Step 3b for a source deployed as finished (FLIP-147; the core's [`Task::input_ends_unread`]:
+/// its whole vertex FINISHED at the restored checkpoint's trigger): Flink's
+/// `StreamTaskFinishedOnRestoreSourceInput` ends its input on the first input step, before it
+/// reads anything (EndOfData downstream, its first checkpoint its final one), and the core
+/// pauses its input for good ([`Task::input_paused`]). A bounded log source restored at its
+/// stopping offsets ends as a bounded end instead; this is the source that finished otherwise —
+/// stopped by a stop-with-savepoint without drain, then a later checkpoint taken while it was
+/// FINISHED (session 39, swarm 8328). The world traces it and records the
+/// [`DormantSource`] row the checkers excuse unread input by.
+fn end_dormant_source(s: &Shared, tm: u32, key: (TaskId, Attempt), t: &mut Task, now: u64, wait_final: bool) {
     let task = key.0;
     let text = format!("{} deployed as finished: its input ends at once", t.name());
-    let head = graph.vertices[graph.task_vertex[task.0 as usize].0].ops.first().copied();
-    let source = head.map_or_else(String::new, |o| spec.operators[o].name.clone());
-    let row = DormantSource { at_ms: now, task, attempt: key.1, source };
     s.with(|w| {
+        let graph = &w.graph;
+        let head = graph.vertices[graph.task_vertex[task.0 as usize].0].ops.first().copied();
+        let source = head.map_or_else(String::new, |o| w.spec.operators[o].name.clone());
+        let row = DormantSource { at_ms: now, task, attempt: key.1, source };
         w.tr_data(&tm_node(tm), "end-of-input", text, EventData::EndOfInput);
         w.obs.dormant_sources.push(row);
     });
     t.handle_end_of_input(now, wait_final);
 }
 
+/// Step 5 of the task loop: unless backpressured or paused ([`Task::input_paused`], which also
+/// holds a source deployed as finished), take input (a fetch from the broker or a user source,
+/// or the next due item of an input channel), drain the outputs it caused and flush them; then
+/// read what steps 7 and 8 need. One world step.
 fn input_step(
     w: &mut World,
     t: &mut Task,
@@ -1042,10 +1039,7 @@ fn input_step(
         step.progressed = took;
         took
     } else {
-        if (c.is_user_source || c.is_log) && t.is_dormant() {
-            // Deployed as finished: Flink's `StreamTaskFinishedOnRestoreSourceInput` reads no
-            // split (its input ended when the loop began).
-        } else if c.is_user_source {
+        if c.is_user_source {
             match fetch_user_records(w, t, c.tm, c.key, now, c.buffer_records * 2) {
                 Fetch::Records(n) => step.processed = n,
                 Fetch::WaitUntil(at) => step.wake_at = at,

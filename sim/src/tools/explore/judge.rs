@@ -163,6 +163,8 @@ impl Explorer<'_> {
             budget: Default::default(),
             restored_keyed: sys.obs.restored_keyed.clone(),
             restored_lists: sys.obs.restored_lists.clone(),
+            // Not recorded by the explorer (session 40's window-restore rule): empty.
+            restored_windows: vec![],
         }
     }
 

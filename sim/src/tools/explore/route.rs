@@ -347,7 +347,7 @@ impl Explorer<'_> {
         let at_end = || {
             task.fetch_positions().is_some_and(|m| m.iter().all(|(p, o)| self.log_end.get(p).is_some_and(|e| o >= e)))
         };
-        if job.bounded[t.0 as usize] && !task.input_has_ended() && !task.input_paused() && at_end() {
+        if job.bounded[t.0 as usize] && task.may_end_bounded_input() && at_end() {
             let now = sys.now_ms;
             sys.tasks.get_mut(&t).expect("live task").make_mut().handle_end_of_input(now, wait_final);
             if !self.drain_outputs(sys, t, attempt) {
