@@ -419,6 +419,12 @@ fn swarm_runs_that_once_panicked_or_raised_false_alarms_now_pass() {
         // The same class on a window job (the lead's check sweep): the windows checker held the
         // FINISHED job to inputs its finished-deployed sources never read.
         ("scenarios/rescale/event-window-2-3-1-2pc.toml", "8360"),
+        // Session 40 (late40's sweep): the sink's commit of completed checkpoint 2 met a
+        // sink-store outage and failed its task at 3.2 s; the FAILED update was lost and the stop
+        // at 7.9 s came before a heartbeat reconciled it. The JobManager still showed RUNNING, so
+        // `exactly-once` judged the uncommitted record lost; the commit is due only at the
+        // recovery that had not begun (`check::unreconciled_final_loss`).
+        ("scenarios/regressions/group-marker-skips-uncommitted-records.toml", "10883"),
     ] {
         let args: Vec<String> = match file.strip_prefix("replay:") {
             Some(id) => vec!["run".into(), replay_file(id), "--seed".into(), seed.into()],

@@ -83,12 +83,7 @@ fn every_task_running_since(run: &RunResult, at_ms: u64) -> bool {
     // fidelity/bounded-socket-wordcount: the sink failed in a partition at 2.6 s, the next
     // heartbeat that would reconcile it due at the stop) is gone while the JobManager still
     // shows it RUNNING: not running since the loss, unless the JobManager saw it change later.
-    let unreconciled_loss = run.lost_final_states.iter().any(|(lost_ms, task, _)| {
-        run.task_names
-            .get(task.0 as usize)
-            .is_some_and(|name| last.get(name.as_str()).is_some_and(|(t, _)| t <= lost_ms))
-    });
-    !unreconciled_loss && last.values().all(|(t, s)| *s == Finished || (*s == Running && *t <= at_ms))
+    !super::unreconciled_final_loss(run) && last.values().all(|(t, s)| *s == Finished || (*s == Running && *t <= at_ms))
 }
 
 /// Inputs due at the print sink that were never printed: with a partitioned log, those the newest

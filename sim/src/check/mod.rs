@@ -124,6 +124,23 @@ fn sink_kind(spec: &JobSpec) -> Option<&OpKind> {
     spec.operators.iter().map(|o| &o.kind).find(|k| k.is_sink())
 }
 
+/// A task of the run died while the JobManager still shows it alive: its final state update
+/// (FAILED, CANCELED, FINISHED) was dropped by the network and the JobManager saw no later
+/// transition of that task by the end. The update is not retried (the task is gone); Flink
+/// learns it only from deployment reconciliation on a later TaskManager heartbeat (1.12+,
+/// `DefaultExecutionDeploymentReconciler`), or never (1.11, FLINK-17075). Until then the job
+/// looks RUNNING but is not healthy: the recovery that would redo the dead task's work (a
+/// sink's commit of a completed checkpoint's transaction, say) has not begun.
+pub(super) fn unreconciled_final_loss(run: &RunResult) -> bool {
+    let mut last: BTreeMap<&str, u64> = BTreeMap::new();
+    for (t, name, _from, _to) in &run.task_transitions {
+        last.insert(name.as_str(), *t);
+    }
+    run.lost_final_states.iter().any(|(lost_ms, task, _)| {
+        run.task_names.get(task.0 as usize).is_some_and(|name| last.get(name.as_str()).is_some_and(|t| t <= lost_ms))
+    })
+}
+
 /// How the job's two-phase-commit sink writes when checkpointing is off, when it does
 /// (`Profile::sink_without_checkpointing`, as the world decides in `tasks.rs`): Flink 1.11's
 /// Kafka producer falls back to `Semantic.NONE` (a user's sink under 1.11 keeps its transactions
