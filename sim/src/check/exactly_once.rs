@@ -57,12 +57,8 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
     let mut again = Replays::default();
     let replayed =
         duplicates(run, reference, &counts, epochs.as_deref(), (&stale, &overtaken, &mut again), &mut anomalies);
-    // Lost commits are judged only at a healthy end: the job RUNNING and no task of it dead
-    // unbeknownst to the JobManager. A sink whose commit of a completed checkpoint failed the
-    // task, with that FAILED update lost before a heartbeat reconciled it, has its commit
-    // redone only by the recovery that has not begun (swarm seed 10883 of
-    // regressions/group-marker-skips-uncommitted-records: the task failed at 3.2 s, the stop at
-    // 7.9 s came before the next reconciling heartbeat).
+    // Lost commits only at a healthy end: RUNNING, no task dead unbeknownst to the JobManager
+    // (swarm 10883 of regressions/group-marker-skips-uncommitted-records; see the helper).
     let healthy_end = run.final_status == JobStatus::Running && !unreconciled_final_loss(run);
     if healthy_end {
         lost_commits(spec, run, reference, &counts, &mut anomalies);
