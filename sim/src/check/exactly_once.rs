@@ -361,32 +361,28 @@ fn prefix_per_key(rows: &Rows, reference: &Reference, anomalies: &mut Vec<Findin
         *prefix = *prefix && index.seq(i).unwrap_or(&none).is_at(*n, &r.value);
         *n += 1;
     }
-    let broken: BTreeMap<&Value, (usize, &KeySeq)> = (0..index.len())
-        .filter(|&i| per_key[i].0 > 0 && !per_key[i].1)
-        .map(|i| (index.key(i), (i, index.seq(i).unwrap_or(&none))))
-        .collect();
-    if !broken.is_empty() {
-        let mut by_id: BTreeMap<usize, Vec<Value>> = broken.values().map(|(i, _)| (*i, Vec::new())).collect();
-        for (r, i) in rows.iter().zip(index.ids(rows)) {
-            if let Some(v) = by_id.get_mut(&i) {
-                v.push(r.value);
-            }
+    if per_key.iter().all(|(n, prefix)| *n == 0 || *prefix) {
+        return;
+    }
+    let broken: Vec<usize> = index.in_key_order().into_iter().filter(|&i| per_key[i].0 > 0 && !per_key[i].1).collect();
+    let mut vals: BTreeMap<usize, Vec<Value>> = broken.iter().map(|&i| (i, Vec::new())).collect();
+    for (r, i) in rows.iter().zip(index.ids(rows)) {
+        if let Some(v) = vals.get_mut(&i) {
+            v.push(r.value);
         }
-        let vals: BTreeMap<&Value, Vec<Value>> =
-            broken.iter().map(|(k, (i, _))| (*k, by_id.remove(i).unwrap_or_default())).collect();
-        for (k, vals) in &vals {
-            let want = broken[k].1;
-            anomalies.push(
-                Finding::new(
-                    "state-ahead-behind",
-                    format!(
-                        "state ahead/behind: key {k} committed {vals:?}, reference prefix {:?}",
-                        want.to_vec_range(0..vals.len() + 1)
-                    ),
-                )
-                .with("key", k),
-            );
-        }
+    }
+    for i in broken {
+        let (k, want, vals) = (index.key(i), index.seq(i).unwrap_or(&none), &vals[&i]);
+        anomalies.push(
+            Finding::new(
+                "state-ahead-behind",
+                format!(
+                    "state ahead/behind: key {k} committed {vals:?}, reference prefix {:?}",
+                    want.to_vec_range(0..vals.len() + 1)
+                ),
+            )
+            .with("key", k),
+        );
     }
 }
 
