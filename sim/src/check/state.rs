@@ -305,12 +305,17 @@ fn follow_keys(
         if !replays_may_double_count {
             let (seq, positions) = &first_pos[i];
             let prev = last_by_attempt.get(&lineage).copied().or_else(|| last[i].map(|(_, p)| p)).flatten();
-            // The value right after the previous one, else its first position: a sequence may
-            // repeat a value (a running sum that adds 0 or returns to an earlier total, a max
-            // that stays), and the repeat is the next value, not a return to the first one.
+            // The latest position of the value no further than one past the previous one, else
+            // its first position (a skip): a sequence may repeat a value (a running sum that
+            // adds 0 or returns to an earlier total, a max that stays), and a repeated value is
+            // ambiguous — the next update, or a restored attempt's replay of an earlier one. Of
+            // the readings that skip nothing, the latest is kept, so neither reading is called
+            // a lost update later (session 41: a replayed `(xaf,8)` taken for the next update
+            // `xaf 0`, whose own `(xaf,8)` was then taken for a return to the first, and the
+            // `(xaf,9)` after it for a skip).
             pos = match prev {
-                Some(q) if seq.is_at(q + 1, v) => Some(q + 1),
-                _ => positions.get(seq, v),
+                Some(q) => positions.last_at_or_before(seq, v, q + 1).or_else(|| positions.get(seq, v)),
+                None => positions.get(seq, v),
             };
             match (pos, prev) {
                 (None, _) => {
@@ -413,6 +418,25 @@ impl FirstPositions {
         let k = self.0.partition_point(|&i| seq.cmp_at(i as usize, v).is_lt());
         self.0.get(k).map(|&i| i as usize).filter(|&i| seq.is_at(i, v))
     }
+
+    /// The last position of `v` in `seq` that is at most `bound`: the positions of one value
+    /// are a run of the sorted order, in position order (the sort is stable).
+    fn last_at_or_before(&self, seq: &KeySeq, v: &Value, bound: usize) -> Option<usize> {
+        let run: &[u32] = if let (KeySeq::Pairs(key, ns), Value::Pair(k2, n)) = (seq, v) {
+            if key != k2 {
+                return None;
+            }
+            let from = self.0.partition_point(|&i| ns[i as usize] < *n);
+            let to = self.0.partition_point(|&i| ns[i as usize] <= *n);
+            &self.0[from..to]
+        } else {
+            let from = self.0.partition_point(|&i| seq.cmp_at(i as usize, v).is_lt());
+            let to = self.0.partition_point(|&i| seq.cmp_at(i as usize, v).is_le());
+            &self.0[from..to]
+        };
+        let k = run.partition_point(|&i| i as usize <= bound);
+        k.checked_sub(1).map(|k| run[k] as usize)
+    }
 }
 
 /// A restored attempt continues every key from the value its restored state holds: its first
@@ -465,8 +489,9 @@ mod tests {
     use crate::reference::KeySeq;
     use ckptsim::record::Value;
 
-    /// The sorted positions answer what `seq.iter().position(..)` answers, repeats included,
-    /// over values and over a key's pairs kept as integers.
+    /// The sorted positions answer what `seq.iter().position(..)` answers, and the last position
+    /// at most a bound what a linear search finds, repeats included, over values and over a
+    /// key's pairs kept as integers.
     #[test]
     fn first_positions_equal_a_linear_search() {
         let ints = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5];
@@ -478,6 +503,10 @@ mod tests {
             for x in 0..11 {
                 for v in [Value::Int(x), Value::Pair("a".into(), x), Value::Pair("b".into(), x), Value::str("a")] {
                     assert_eq!(f.get(&seq, &v), vec.iter().position(|y| *y == v), "{v:?}");
+                    for bound in 0..12 {
+                        let linear = (0..vec.len()).filter(|&i| i <= bound && vec[i] == v).next_back();
+                        assert_eq!(f.last_at_or_before(&seq, &v, bound), linear, "{v:?} <= {bound}");
+                    }
                 }
             }
         }
