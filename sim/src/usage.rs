@@ -2,7 +2,7 @@
 
 /// The `CKPTSIM_DEBUG_*` switches of the environment (each on when the variable is set),
 /// read once per process ([`debug_env`]): a run used to look five of them up (a lock and a
-/// scan of the environment each, ~2,300 instructions of a short run's ~160,000). They only
+/// scan of the environment each, ~2,200 instructions of a short run's ~160,000). They only
 /// print to stderr; no result depends on them.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DebugEnv {
