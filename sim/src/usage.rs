@@ -1,4 +1,34 @@
-//! What this process uses, read from `/proc`: CPU time of the calling thread (the bench and the sweep's per-seed accounting) and resident memory (the bench and the `CKPTSIM_DEBUG_RSS=1` prints of `check_all` and `outcome`).
+//! What this process uses, read from `/proc`: CPU time of the calling thread (the bench and the sweep's per-seed accounting) and resident memory (the bench and the `CKPTSIM_DEBUG_RSS=1` prints of `check_all` and `outcome`); the `CKPTSIM_DEBUG_*` switches, read once per process.
+
+/// The `CKPTSIM_DEBUG_*` switches of the environment (each on when the variable is set),
+/// read once per process ([`debug_env`]): a run used to look five of them up (a lock and a
+/// scan of the environment each, ~2,200 instructions of a short run's ~160,000). They only
+/// print to stderr; no result depends on them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DebugEnv {
+    /// `CKPTSIM_DEBUG_RSS`: the resident set after the world and after each checker.
+    pub rss: bool,
+    /// `CKPTSIM_DEBUG_BUDGET`: the events a run used of its budget.
+    pub budget: bool,
+    /// `CKPTSIM_DEBUG_COUNTS`: how often a run used each per-event mechanism.
+    pub counts: bool,
+    /// `CKPTSIM_DEBUG_CHANNELS`: every data channel's queue at a run's end.
+    pub channels: bool,
+}
+
+/// The process's [`DebugEnv`], read from the environment at the first call.
+pub fn debug_env() -> DebugEnv {
+    static ENV: std::sync::OnceLock<DebugEnv> = std::sync::OnceLock::new();
+    *ENV.get_or_init(|| {
+        let on = |name: &str| std::env::var_os(name).is_some();
+        DebugEnv {
+            rss: on("CKPTSIM_DEBUG_RSS"),
+            budget: on("CKPTSIM_DEBUG_BUDGET"),
+            counts: on("CKPTSIM_DEBUG_COUNTS"),
+            channels: on("CKPTSIM_DEBUG_CHANNELS"),
+        }
+    })
+}
 
 /// CPU seconds this thread has run (`/proc/thread-self/schedstat`), 0 when unknown.
 pub fn thread_cpu_s() -> f64 {

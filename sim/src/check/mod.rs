@@ -196,7 +196,7 @@ pub fn check_all_with(
     }
     // `CKPTSIM_DEBUG_RSS=1` prints the resident set after each checker (where a big job's
     // checking phase spends memory; BENCHMARKS.md, *Speed*).
-    let debug_rss = std::env::var_os("CKPTSIM_DEBUG_RSS").is_some();
+    let debug_rss = crate::usage::debug_env().rss;
     let checkers: [&dyn Fn() -> Verdict; 13] = [
         &|| exactly_once(spec, run, reference),
         &|| at_least_once(spec, run, reference),

@@ -129,7 +129,7 @@ fn judge(spec: &JobSpec, seed: u64, run: RunResult, cache: Option<&mut reference
         Some(c) => c.get(spec),
         None => std::sync::Arc::new(reference::compute(spec)),
     };
-    if std::env::var_os("CKPTSIM_DEBUG_RSS").is_some() {
+    if crate::usage::debug_env().rss {
         eprintln!("rss {} KiB after the world and the reference", crate::usage::rss_kib());
     }
     let verdicts = check::check_all(spec, &run, &reference);

@@ -165,9 +165,7 @@ pub(super) async fn supervise(
     let t0 = Instant::now();
     let handle = Handle::current();
     let tms = spec.cluster.task_managers.max(1);
-    let mut world = new_world(&spec, &graph, log, seed, t0);
-    world.trace = trace;
-    let shared = Shared(Arc::new(Mutex::new(world)));
+    let shared = shared_world(&spec, &graph, log, seed, t0, trace);
     shared.with(|w| {
         w.tr(
             "world",
@@ -210,6 +208,23 @@ pub(super) async fn supervise(
     // (~90 KB per seed). Aborted, they are dropped before `block_on` returns.
     chaos.abort();
     shared.with(|w| finish(w, seed))
+}
+
+/// The world at the start of a run ([`new_world`] with `trace`), shared by the run's loops.
+/// Built here, outside the async [`supervise`], so that the `World` (several KB) is never a
+/// local of its future: a local there made the future that large, and madsim's `block_on`
+/// copied it whole into its box once per run (~9,800 instructions of `memcpy` a seed).
+fn shared_world(
+    spec: &Arc<JobSpec>,
+    graph: &Arc<Graph>,
+    log: Arc<BrokerLog>,
+    seed: u64,
+    t0: Instant,
+    trace: Trace,
+) -> Shared {
+    let mut world = new_world(spec, graph, log, seed, t0);
+    world.trace = trace;
+    Shared(Arc::new(Mutex::new(world)))
 }
 
 /// The world at the start of a run: every group empty, the seeded streams drawn, the anchored
@@ -477,7 +492,7 @@ fn finish(w: &mut World, seed: u64) -> RunResult {
 /// per-event mechanism ran (`MechanismCounts`); `CKPTSIM_DEBUG_CHANNELS`: every data
 /// channel's queue at the end (on stderr).
 fn debug_dump(w: &World) {
-    if std::env::var("CKPTSIM_DEBUG_BUDGET").is_ok() {
+    if crate::usage::debug_env().budget {
         eprintln!(
             "budget: {} of {} events ({} per mille)",
             w.budget.used,
@@ -485,14 +500,14 @@ fn debug_dump(w: &World) {
             w.budget.used * 1000 / w.budget.max
         );
     }
-    if std::env::var("CKPTSIM_DEBUG_COUNTS").is_ok() {
+    if crate::usage::debug_env().counts {
         let c = &w.budget.counts;
         eprintln!(
             "counts: world steps {} loop rounds {} batched input steps {} wake-ups {} timers {} messages {} data items {}",
             w.budget.used, c.loop_rounds, c.batched_steps, c.wakeups, c.timers_armed, c.messages, w.data.item_seq
         );
     }
-    if std::env::var("CKPTSIM_DEBUG_CHANNELS").is_ok() {
+    if crate::usage::debug_env().channels {
         for (k, ch) in w.data.channels.iter() {
             eprintln!(
                 "channel {:?}: {} items, {} record buffers, head {:?}",
