@@ -183,11 +183,168 @@ def window_join(r, spec):
     spec["slide"] = 0 if r.chance(50) else r.pick([size // 2, size // 4, size])
 
 
+def window_params(r, spec, suffix=""):
+    """One event-time window's size, slide, offset and aggregate (keys `size`, `window`, `slide`,
+    `offset`, `agg` with `suffix`). A sliding window's aggregate is a `sum` or `count` only: on
+    Flink's heap backend a sliding `max` / `min` depends on object identity (one element object
+    in two windows, docs/real-flink-random.md mismatch 2), which the old shapes already show."""
+    size = r.pick([500, 1000, 1000, 1500, 2000, 3000])
+    spec["size" + suffix] = size
+    if r.chance(50):
+        spec["window" + suffix] = "tumbling"
+        spec["slide" + suffix] = 0
+        span = size
+        spec["agg" + suffix] = r.pick(["sum", "count", "max", "min"])
+    else:
+        spec["window" + suffix] = "sliding"
+        slide = r.pick([size // 2, size // 4, size, r.range(2, size // 100) * 100 // 2])
+        spec["slide" + suffix] = max(slide, 50)
+        span = spec["slide" + suffix]
+        spec["agg" + suffix] = r.pick(["sum", "count"])
+    k = (span - 1) // 50
+    spec["offset" + suffix] = 0 if r.chance(70) else r.range(-k, k) * 50
+
+
+def windows_in_a_row(r, spec):
+    """A window's results keyed again into a second window (parallelism p, then p2). The first
+    window drops its late elements and has no allowed lateness: a re-fired result would be late
+    at the second window by a margin that depends on how its p input channels interleave."""
+    p, p2 = r.range(1, 4), r.range(1, 4)
+    spec["parallelism"] = p
+    spec["parallelism2"] = p2
+    spec["max_parallelism"] = max_parallelism(r, max(p, p2))
+    spec["bound"] = r.pick([0, 100, 200, 500, 1000])
+    window_params(r, spec)
+    window_params(r, spec, "2")
+    words = vocab(r, 1, 4)
+    ts = timestamps(r, r.range(6, 20), spec["bound"], 25, start_ts(r))
+    spec["input"] = " ".join(f"{r.pick(words)}:{r.range(-3, 9)}@{t}" for t in ts)
+
+
+def window_late(r, spec):
+    """A window whose late elements go to the side output, and that output either unioned with
+    the window's results into one print sink (`late_path = union`) or keyed again into a running
+    aggregate printed as `late` (`late_path = agg`, `late_agg`)."""
+    p = r.range(1, 4)
+    spec["parallelism"] = p
+    spec["max_parallelism"] = max_parallelism(r, p)
+    spec["bound"] = r.pick([0, 100, 200, 500, 1000])
+    window_params(r, spec)
+    spec["lateness"] = r.pick([0, 0, 0, 200, 500, 1500])
+    spec["late"] = "side"
+    spec["late_path"] = r.pick(["union", "agg"])
+    spec["late_agg"] = r.pick(["sum", "count", "max", "min"])
+    words = vocab(r, 1, 4)
+    ts = timestamps(r, r.range(6, 20), spec["bound"], 35, start_ts(r))
+    spec["input"] = " ".join(f"{r.pick(words)}:{r.range(-3, 9)}@{t}" for t in ts)
+
+
+def rebalance_window(r, spec):
+    """source -> map (1) -> rebalance -> identity map (map_parallelism) -> keyBy -> window. The
+    window's watermark is the minimum over the map's channels, so an element behind the
+    source's own watermark would be late or not by timing: none is (disorder within the bound,
+    as the two-source shapes)."""
+    p, map_p = r.range(1, 4), r.range(1, 4)
+    spec["parallelism"] = p
+    spec["map_parallelism"] = map_p
+    spec["max_parallelism"] = max_parallelism(r, max(p, map_p))
+    spec["bound"] = r.pick([0, 100, 200, 500, 1000])
+    window_params(r, spec)
+    spec["lateness"] = r.pick([0, 0, 200])
+    spec["late"] = "drop"
+    words = vocab(r, 1, 5)
+    ts = timestamps(r, r.range(6, 20), spec["bound"], 0, start_ts(r))
+    spec["input"] = " ".join(f"{r.pick(words)}:{r.range(-3, 9)}@{t}" for t in ts)
+
+
+def named_states(r, spec):
+    """words `k:n` -> (k, n) (chained to the source: a key's records keep their order) -> keyBy
+    -> the `named_states` function: (key,count,sum,[n1, n2]) after each record."""
+    p = r.range(1, 4)
+    spec["parallelism"] = p
+    spec["max_parallelism"] = max_parallelism(r, p)
+    spec["map_parallelism"] = 1
+    words = vocab(r, 2, 9)
+    spec["input"] = " ".join(f"{r.pick(words)}:{r.range(-5, 9)}" for _ in range(r.range(5, 24)))
+
+
+def mixed_union(r, spec):
+    """An event-time source (`input`, timestamps and per-element watermarks, late ones too) and a
+    plain one (`input2`) -> union -> map (p) -> keyBy -> running sum | count (values 1: every
+    order of the two gives the same rows) -> print."""
+    p = r.range(1, 4)
+    spec["parallelism"] = p
+    spec["max_parallelism"] = max_parallelism(r, p)
+    spec["map_parallelism"] = p
+    spec["bound"] = r.pick([0, 100, 200, 500, 1000])
+    spec["agg"] = r.pick(["sum", "count"])
+    words = vocab(r, 2, 9)
+    ts = timestamps(r, r.range(5, 20), spec["bound"], 25, start_ts(r))
+    spec["input"] = " ".join(f"{r.pick(words)}:1@{t}" for t in ts)
+    spec["input2"] = " ".join(f"{r.pick(words)}:1" for _ in range(r.range(3, 16)))
+
+
 SHAPES = ["keyed", "union", "window", "window", "interval-join", "window-join"]
+# Seeds >= NEW_FIRST_SEED draw from the shapes added in session 41 (seed - NEW_FIRST_SEED modulo
+# their number); seeds below keep the six shapes above, their specs byte-identical.
+NEW_FIRST_SEED = 200
+NEW_SHAPES = ["windows-in-a-row", "window-late", "rebalance-window", "named-states", "mixed-union"]
+NEW_GENERATORS = {
+    "windows-in-a-row": windows_in_a_row,
+    "window-late": window_late,
+    "rebalance-window": rebalance_window,
+    "named-states": named_states,
+    "mixed-union": mixed_union,
+}
+
+
+def with_failure(r, spec):
+    """Puts the record `BOOM:0` (with the timestamp of the record before it, in event time) at a
+    random place of `input`: a map chained to the source throws once there and the job restarts
+    from the checkpoint that holds every record before it (`failure = boom`)."""
+    tokens = spec["input"].split(" ")
+    at = r.range(1, len(tokens) - 1)
+    prev = tokens[at - 1]
+    boom = "BOOM:0" + (prev[prev.index("@"):] if "@" in prev else "")
+    spec["input"] = " ".join(tokens[:at] + [boom] + tokens[at:])
+    spec["failure"] = "boom"
+
+
+def window_failure(r, spec):
+    """The window shape (window_params: no sliding max / min) across a failure."""
+    p = r.range(1, 4)
+    spec["parallelism"] = p
+    spec["max_parallelism"] = max_parallelism(r, p)
+    spec["bound"] = r.pick([0, 100, 200, 500, 1000])
+    window_params(r, spec)
+    spec["lateness"] = r.pick([0, 0, 0, 200, 500, 1500])
+    spec["late"] = r.pick(["drop", "side"])
+    words = vocab(r, 1, 4)
+    ts = timestamps(r, r.range(6, 20), spec["bound"], 25, start_ts(r))
+    spec["input"] = " ".join(f"{r.pick(words)}:{r.range(-3, 9)}@{t}" for t in ts)
+
+
+# Seeds >= FAILURE_FIRST_SEED (session 41): the keyed and window shapes (by seed parity) across
+# one failure at a fixed record (with_failure).
+FAILURE_FIRST_SEED = 300
 
 
 def generate(seed):
     r = Rng(seed)
+    if seed >= FAILURE_FIRST_SEED:
+        shape = ["keyed", "window"][seed % 2]
+        spec = {"name": f"r{seed:03d}", "shape": shape}
+        if shape == "keyed":
+            keyed(r, spec, False)
+        else:
+            window_failure(r, spec)
+        with_failure(r, spec)
+        return spec
+    if seed >= NEW_FIRST_SEED:
+        shape = NEW_SHAPES[(seed - NEW_FIRST_SEED) % len(NEW_SHAPES)]
+        spec = {"name": f"r{seed:03d}", "shape": shape}
+        NEW_GENERATORS[shape](r, spec)
+        return spec
     shape = SHAPES[seed % len(SHAPES)]
     spec = {"name": f"r{seed:03d}", "shape": shape}
     if shape == "keyed":

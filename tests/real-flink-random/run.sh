@@ -5,8 +5,8 @@
 #
 # FLINK_LIB: the deps/lib folder of an unpacked apache-flink-libraries sdist (scripts/real-flink.sh
 # downloads one into target/real-flink/); its flink-dist jar's version picks the 1.x or 2.x
-# sources. Compiles tools/real-flink/RealFlinkRandom.java with RealFlinkJobs.java (and what that
-# one needs) and writes OUT_DIR/<name>.out per spec (tests/real-flink-random/flink-<version>/).
+# sources. Compiles tools/real-flink/*.java (RealFlinkRandom.java needs RealFlinkJobs.java and what
+# that one needs) and writes OUT_DIR/<name>.out per spec (tests/real-flink-random/flink-<version>/).
 set -euo pipefail
 lib="$1"; out="$2"; repeats="$3"; shift 3
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -14,11 +14,17 @@ tools="$root/tools/real-flink"
 version="$(ls "$lib" | sed -n 's/^flink-dist-\(.*\)\.jar$/\1/p' | head -n 1)"
 classes="$(mktemp -d)"
 trap 'rm -rf "$classes"' EXIT
-sources=("$tools/RealFlinkRandom.java" "$tools/RealFlinkJobs.java" "$tools/RealFlinkLifecycle.java")
-case "$version" in
-    1.*) sources+=("$tools/RealFlinkTwoPc.java" "$tools/RealFlinkGatedSource.java") ;;
-    *) sources+=("$tools/flink2/RealFlinkTwoPc.java" "$tools/flink2/RealFlinkGatedSource.java") ;;
-esac
+# Every program file of tools/real-flink/ (RealFlinkJobs.java and RealFlinkLifecycle.java name
+# most of the others), as scripts/real-flink.sh compiles them: for 2.x each file of
+# tools/real-flink/flink2/ stands in for the top-level file of its name.
+sources=()
+for f in "$tools"/*.java; do
+    alt="$tools/flink2/$(basename "$f")"
+    case "$version" in
+        1.*) sources+=("$f") ;;
+        *) if [ -f "$alt" ]; then sources+=("$alt"); else sources+=("$f"); fi ;;
+    esac
+done
 javac -nowarn -encoding UTF-8 -cp "$lib/*" -d "$classes" "${sources[@]}"
 mkdir -p "$out"
 # REALFLINK_BACKEND=rocksdb runs the jobs on RocksDB (default: the heap backend, Flink's default).

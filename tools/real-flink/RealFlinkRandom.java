@@ -84,7 +84,7 @@ public class RealFlinkRandom {
     }
 
     /** Appends "@" + the element's timestamp (a window result's maxTimestamp, a late element's own). */
-    static <T> DataStream<String> stamped(DataStream<T> in) {
+    static <T> SingleOutputStreamOperator<String> stamped(DataStream<T> in) {
         return in.process(new ProcessFunction<T, String>() {
             @Override
             public void processElement(T v, Context ctx, Collector<String> out) {
@@ -120,9 +120,14 @@ public class RealFlinkRandom {
     static StreamExecutionEnvironment env(Map<String, String> spec) {
         // -Drealflink.backend=rocksdb: the same job on RocksDB (serialized state) instead of the
         // default heap state backend (docs/real-flink-random.md: sliding-window max/min).
-        Configuration conf = new Configuration();
-        conf.setString("state.backend.type", System.getProperty("realflink.backend", "hashmap"));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        // failure = boom (session 41): checkpoints every 100 ms, fixed-delay 1 x 200 ms.
+        boolean failure = spec.containsKey("failure");
+        Map<String, String> options = failure ? RealFlinkLifecycle.fixedDelay(1, 200) : new LinkedHashMap<>();
+        options.put("state.backend.type", System.getProperty("realflink.backend", "hashmap"));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(Configuration.fromMap(options));
+        if (failure) {
+            env.enableCheckpointing(100);
+        }
         env.setParallelism((int) num(spec, "parallelism"));
         long mp = num(spec, "max_parallelism");
         if (mp > 0) {
@@ -133,11 +138,14 @@ public class RealFlinkRandom {
 
     // ------------------------------------------------------------------ shapes
 
-    /** keyed / union: words "k:n" -> (k, n) -> keyBy -> running sum | count | max | min -> print. */
+    /** keyed / union: words "k:n" -> (k, n) -> keyBy -> running sum | count | max | min -> print.
+     *  mixed-union (session 41): the first source has event time ("k:n@ts", a watermark after
+     *  each element), the second none, unioned. */
     static void keyed(Map<String, String> spec) throws Exception {
         StreamExecutionEnvironment env = env(spec);
-        DataStream<String> src = env.fromData(records(spec, "input"));
-        if (spec.get("shape").equals("union")) {
+        DataStream<String> src = spec.get("shape").equals("mixed-union") ? eventSource(env, spec, "input", "bound")
+            : input(env, spec);
+        if (!spec.get("shape").equals("keyed")) {
             src = src.union(env.fromData(records(spec, "input2")));
         }
         DataStream<Tuple2<String, Long>> in = pairs(src, (int) num(spec, "map_parallelism"));
@@ -153,9 +161,14 @@ public class RealFlinkRandom {
     }
 
     static WindowAssigner<Object, TimeWindow> assigner(Map<String, String> spec) {
-        Duration size = Duration.ofMillis(num(spec, "size"));
-        Duration offset = Duration.ofMillis(spec.containsKey("offset") ? num(spec, "offset") : 0);
-        long slide = num(spec, "slide");
+        return assigner(spec, "");
+    }
+
+    /** The window of the keys `size`, `slide`, `offset` with `suffix` ("2": a second window). */
+    static WindowAssigner<Object, TimeWindow> assigner(Map<String, String> spec, String suffix) {
+        Duration size = Duration.ofMillis(num(spec, "size" + suffix));
+        Duration offset = Duration.ofMillis(spec.containsKey("offset" + suffix) ? num(spec, "offset" + suffix) : 0);
+        long slide = num(spec, "slide" + suffix);
         return slide == 0 ? TumblingEventTimeWindows.of(size, offset)
             : SlidingEventTimeWindows.of(size, Duration.ofMillis(slide), offset);
     }
@@ -165,8 +178,7 @@ public class RealFlinkRandom {
      *  elements dropped or to print("late"). */
     static void window(Map<String, String> spec) throws Exception {
         StreamExecutionEnvironment env = env(spec);
-        DataStream<String> src = env.fromData(records(spec, "input"))
-            .assignTimestampsAndWatermarks(RealFlinkJobs.events(num(spec, "bound"))).setParallelism(1);
+        DataStream<String> src = eventSource(env, spec, "input", "bound");
         OutputTag<Tuple2<String, Long>> late = new OutputTag<>("late", Types.TUPLE(Types.STRING, Types.LONG));
         WindowedStream<Tuple2<String, Long>, String, TimeWindow> w = pairs(src, 1).keyBy(t -> t.f0)
             .window(assigner(spec)).allowedLateness(Duration.ofMillis(num(spec, "lateness")));
@@ -184,8 +196,89 @@ public class RealFlinkRandom {
         env.execute(spec.get("name"));
     }
 
+    /** A window's sum | count | max | min of (key, n). */
+    static SingleOutputStreamOperator<Tuple2<String, Long>> aggregate(WindowedStream<Tuple2<String, Long>, String, TimeWindow> w, String agg) {
+        return agg.equals("count") ? w.aggregate(new Count()) : agg.equals("max") ? w.max(1) : agg.equals("min") ? w.min(1) : w.sum(1);
+    }
+
+    /** A keyed running sum | count | max | min of (key, n) (count: each n as 1, summed). */
+    static SingleOutputStreamOperator<Tuple2<String, Long>> running(DataStream<Tuple2<String, Long>> in, String agg) {
+        if (agg.equals("count")) {
+            in = in.map(t -> Tuple2.of(t.f0, 1L)).returns(Types.TUPLE(Types.STRING, Types.LONG));
+        }
+        KeyedStream<Tuple2<String, Long>, String> keyed = in.keyBy(t -> t.f0);
+        return agg.equals("max") ? keyed.max(1) : agg.equals("min") ? keyed.min(1) : keyed.sum(1);
+    }
+
+    /** windows-in-a-row (session 41): events -> keyBy -> window (p) -> keyBy -> window (p2) ->
+     *  "@maxTimestamp" -> print (p2). */
+    static void windowsInARow(Map<String, String> spec) throws Exception {
+        StreamExecutionEnvironment env = env(spec);
+        int p2 = (int) num(spec, "parallelism2");
+        DataStream<Tuple2<String, Long>> first = aggregate(pairs(eventSource(env, spec, "input", "bound"), 1)
+            .keyBy(t -> t.f0).window(assigner(spec, "")), spec.get("agg"));
+        DataStream<Tuple2<String, Long>> second = aggregate(first.keyBy(t -> t.f0).window(assigner(spec, "2")), spec.get("agg2"))
+            .setParallelism(p2);
+        stamped(second).setParallelism(p2).print("out").setParallelism(p2);
+        env.execute(spec.get("name"));
+    }
+
+    /** window-late (session 41): events -> keyBy -> window (allowed lateness) with the late side
+     *  output; late_path union: the results and the late elements in one print("out"); agg: the
+     *  results to print("out"), the late elements keyed again into a running aggregate to
+     *  print("late"); every row "@" + its timestamp. */
+    static void windowLate(Map<String, String> spec) throws Exception {
+        StreamExecutionEnvironment env = env(spec);
+        OutputTag<Tuple2<String, Long>> late = new OutputTag<>("late", Types.TUPLE(Types.STRING, Types.LONG));
+        WindowedStream<Tuple2<String, Long>, String, TimeWindow> w = pairs(eventSource(env, spec, "input", "bound"), 1)
+            .keyBy(t -> t.f0).window(assigner(spec)).allowedLateness(Duration.ofMillis(num(spec, "lateness")))
+            .sideOutputLateData(late);
+        SingleOutputStreamOperator<Tuple2<String, Long>> out = aggregate(w, spec.get("agg"));
+        if (spec.get("late_path").equals("union")) {
+            stamped(out.union(out.getSideOutput(late))).print("out");
+        } else {
+            stamped(out).print("out");
+            stamped(running(out.getSideOutput(late), spec.get("late_agg"))).print("late");
+        }
+        env.execute(spec.get("name"));
+    }
+
+    /** rebalance-window (session 41): events -> (k, n) (1) -> rebalance -> identity map
+     *  (map_parallelism) -> keyBy -> window -> "@maxTimestamp" -> print. */
+    static void rebalanceWindow(Map<String, String> spec) throws Exception {
+        StreamExecutionEnvironment env = env(spec);
+        DataStream<Tuple2<String, Long>> spread = pairs(eventSource(env, spec, "input", "bound"), 1).rebalance()
+            .map(t -> t).returns(Types.TUPLE(Types.STRING, Types.LONG)).setParallelism((int) num(spec, "map_parallelism"));
+        WindowedStream<Tuple2<String, Long>, String, TimeWindow> w = spread.keyBy(t -> t.f0).window(assigner(spec))
+            .allowedLateness(Duration.ofMillis(num(spec, "lateness")));
+        stamped(aggregate(w, spec.get("agg"))).print("out");
+        env.execute(spec.get("name"));
+    }
+
+    /** named-states (session 41): words "k:n" -> (k, n) (1) -> keyBy -> RealFlinkNamedStates36's
+     *  operator: (key,count,sum,[n1, n2]) after each record -> print. */
+    static void namedStates(Map<String, String> spec) throws Exception {
+        StreamExecutionEnvironment env = env(spec);
+        pairs(env.fromData(records(spec, "input")), 1).keyBy(t -> t.f0)
+            .flatMap(new RealFlinkNamedStates36.NamedStates()).print("out");
+        env.execute(spec.get("name"));
+    }
+
+    /** The records of `input`; with `failure = boom` (session 41) from RealFlinkGatedSource,
+     *  which waits before "BOOM:0" until a checkpoint holding every record before it completed,
+     *  and a map chained to it that throws once at that record (the job restarts from that
+     *  checkpoint: what is printed is fixed by the input). */
+    static DataStream<String> input(StreamExecutionEnvironment env, Map<String, String> spec) {
+        if (!spec.containsKey("failure")) {
+            return env.fromData(records(spec, "input"));
+        }
+        RealFlinkJobs.resetExactlyOnce();
+        RealFlinkLifecycle.useInput(records(spec, "input"), true);
+        return RealFlinkGatedSource.of(env).map(new RealFlinkNamedStates36.FailOnceAtBoom()).setParallelism(1);
+    }
+
     static DataStream<String> eventSource(StreamExecutionEnvironment env, Map<String, String> spec, String input, String bound) {
-        return env.fromData(records(spec, input))
+        return (input.equals("input") ? input(env, spec) : env.fromData(records(spec, input)))
             .assignTimestampsAndWatermarks(RealFlinkJobs.events(num(spec, bound))).setParallelism(1);
     }
 
@@ -232,7 +325,11 @@ public class RealFlinkRandom {
 
     static void run(Map<String, String> spec) throws Exception {
         switch (spec.get("shape")) {
-            case "keyed", "union" -> keyed(spec);
+            case "keyed", "union", "mixed-union" -> keyed(spec);
+            case "windows-in-a-row" -> windowsInARow(spec);
+            case "window-late" -> windowLate(spec);
+            case "rebalance-window" -> rebalanceWindow(spec);
+            case "named-states" -> namedStates(spec);
             case "window" -> window(spec);
             case "interval-join" -> intervalJoin(spec);
             case "window-join" -> windowJoin(spec);
@@ -271,22 +368,35 @@ public class RealFlinkRandom {
                 + System.getProperty("java.version")
                 + (backend.equals("hashmap") ? "" : ", state backend " + backend)
                 + "; rows sorted: a multiset per sink and subtask";
+            // A spec that fails (an exception, or runs that differ) writes no fixture and is
+            // named; the others still run, and the program exits 1 at the end.
+            int failed = 0;
             for (int a = 2; a < args.length; a++) {
                 Map<String, String> spec = readSpec(Paths.get(args[a]));
                 String name = spec.get("name");
-                List<String> first = capture(spec);
-                for (int i = 1; i < repeats; i++) {
-                    List<String> again = capture(spec);
-                    if (!again.equals(first)) {
-                        throw new IllegalStateException(name + ": run " + (i + 1) + " differs: " + first + " vs " + again);
+                try {
+                    List<String> first = capture(spec);
+                    for (int i = 1; i < repeats; i++) {
+                        List<String> again = capture(spec);
+                        if (!again.equals(first)) {
+                            throw new IllegalStateException(name + ": run " + (i + 1) + " differs: " + first + " vs " + again);
+                        }
                     }
+                    List<String> lines = new ArrayList<>();
+                    lines.add(header);
+                    lines.add("# job " + name + " (" + args[a] + "), " + repeats + " identical runs");
+                    lines.addAll(first);
+                    Files.write(out.resolve(name + ".out"), lines, StandardCharsets.UTF_8);
+                    System.out.println(name + ": " + first.size() + " rows");
+                } catch (Exception e) {
+                    failed++;
+                    System.out.println(name + ": FAILED");
+                    e.printStackTrace();
                 }
-                List<String> lines = new ArrayList<>();
-                lines.add(header);
-                lines.add("# job " + name + " (" + args[a] + "), " + repeats + " identical runs");
-                lines.addAll(first);
-                Files.write(out.resolve(name + ".out"), lines, StandardCharsets.UTF_8);
-                System.out.println(name + ": " + first.size() + " rows");
+            }
+            if (failed > 0) {
+                System.out.println(failed + " specs failed");
+                System.exit(1);
             }
         } catch (Throwable t) {
             t.printStackTrace();
