@@ -232,6 +232,49 @@ pub(crate) const SIDE_WINDOW_EDITS: &[(&str, &str)] = &[
     ),
 ];
 
+/// `late-judged-by-first-window` (session 41): `tiny-late-side` without allowed lateness and
+/// with a second window beside the first (`ToPair -> key_by -> MaxWindow`, a 4 s tumbling max
+/// with its own late side output into a print sink). The source reads `a` @1100, emits 1099 and
+/// reads `a` @100: late for `Window`'s [0,1000), on time for `MaxWindow`'s [0,4000); the plant's
+/// `MaxWindow` judges it by `Window`'s windows and sends it to its late side output (`windows`:
+/// `late-misjudged`).
+pub(crate) const LATE_BESIDE_EDITS: &[(&str, &str)] = &[
+    ("allowed_lateness_ms = 200", "allowed_lateness_ms = 0"),
+    ("kind = \"two-phase-commit-sink\"\nname = \"Sums\"", "kind = \"print-sink\"\nname = \"Sums\""),
+    (
+        "[[operators]]\nkind = \"print-sink\"\nname = \"LatePrint\"\nparallelism = 1\n",
+        "[[operators]]\nkind = \"print-sink\"\nname = \"LatePrint\"\nparallelism = 1\n\n[[operators]]\nkind = \"key_by\"\nname = \"MaxKeys\"\ninputs = [\"ToPair\"]\n\n[[operators]]\nkind = \"event_window\"\nname = \"MaxWindow\"\nparallelism = 1\nwindow = \"tumbling\"\nsize_ms = 4000\naggregate = \"max\"\nlate_records = \"side-output\"\n\n[[operators]]\nkind = \"print-sink\"\nname = \"Maxes\"\nparallelism = 1\n\n[[operators]]\nkind = \"print-sink\"\nname = \"MaxLate\"\nparallelism = 1\ninputs = [\"MaxWindow.late\"]\n",
+    ),
+];
+
+/// `broadcast-timers-not-restored` (session 41): [`BROADCAST_KEYED_EDITS`]' job with event-time
+/// timers 3 s after each word (`timer_delay_ms = 3000`) and monotonous watermarks on both
+/// sources; the word `a` @100 registers a timer at 3100 that no watermark reaches within the
+/// ticks: checkpoint 1 holds it, a JobManager failover restores `Process`, and the plant restores
+/// its counts but not its timers (`state`: `list-state-not-restored` on `Process#2[0]`).
+pub(crate) const BROADCAST_TIMERS_EDITS: &[(&str, &str)] = &[
+    (
+        BROADCAST_EDITS[0].0,
+        "[[operators]]\nkind = \"log-source\"\nname = \"Rules\"\nparallelism = 1\nstartup = \"earliest\"\nwatermarks = \"monotonous\"\n\n[[operators]]\nkind = \"broadcast\"\nname = \"ToAll\"\n\n[[operators]]\nkind = \"log-source\"\nname = \"Words\"\nparallelism = 1\nstartup = \"earliest\"\nwatermarks = \"monotonous\"\n\n[[operators]]\nkind = \"key_by\"\nname = \"ByWord\"\ninputs = [\"Words\"]\n\n[[operators]]\nkind = \"broadcast_process\"\nname = \"Process\"\nparallelism = 1\nfunction = \"rules_count\"\ntimer_delay_ms = 3000\ninputs = [\"ByWord\", \"ToAll\"]\n\n[[operators]]\nkind = \"print-sink\"\nname = \"Sink\"\nparallelism = 1\n\n[inputs.Rules]\npartitions = 1\nrecords = [ ]\n\n[inputs.Words]\npartitions = 1\nrecords = [ { at_ms = 0, partition = 0, value = \"a\", ts_ms = 100 } ]\n",
+    ),
+    ("exactly_once = true\n", ""),
+];
+
+/// `abort-ignores-latest-completed` (session 41): `tiny-2pc` without periodic checkpoints, a
+/// 500 ms checkpoint timeout and a manual checkpoint request (the `trigger` step, `--requests
+/// 2`). Checkpoint 1 completes and the sink's notification is lost (`--losses 1`); checkpoint 2
+/// expires at 500 ms with an acknowledgement on its way; its abort notification carries 1, and
+/// Flink's sink commits checkpoint 1's transaction on it. The plant ignores what it carries; in
+/// the quiescent state after it the made-up horizon (1) covers both records and none is
+/// committed (`exactly-once`, judged by `judge.rs` `abort_made_up`).
+pub(crate) const ABORT_CARRIES_EDITS: &[(&str, &str)] = &[
+    (
+        "[checkpoint]\ninterval_ms = 1000\ntimeout_ms = 10000\n",
+        "[checkpoint]\ntimeout_ms = 500\ntolerable_failures = \"unlimited\"\n",
+    ),
+    ("[expect]", "[[actions]]\nat_ms = 0\nkind = \"trigger-checkpoint\"\n\n[expect]"),
+];
+
 /// `gate-request-not-retried` (session 39): `tiny-2pc` without periodic checkpoints and with a
 /// triggering gate after its first record: the source arrives there after reading it, and its
 /// request is refused while the JobManager has not seen every task RUNNING.
@@ -453,9 +496,15 @@ pub(crate) fn case(variant: Variant) -> Result<Case, &'static str> {
             checker: "restart",
             search: Search::Bfs,
         }),
-        // Session 37 (power37): posed on a world scenario only (`scenarios/negative/`); the
-        // explorer's judgement of a run so far cannot pose it (docs/explore.md, *Session 38*).
-        Variant::AbortIgnoresLatestCompleted => Err("posed on a world scenario only (session 37, no explorer case yet)"),
+        // Session 41: judged in a quiescent state, where the run may end as late as one likes
+        // (docs/explore.md, *Session 41*): [`ABORT_CARRIES_EDITS`].
+        Variant::AbortIgnoresLatestCompleted => Ok(Case {
+            job: "tiny-2pc.toml",
+            edits: ABORT_CARRIES_EDITS,
+            bounds: Bounds { max_requests: 2, max_losses: 1, ..b(1, 0) },
+            checker: "exactly-once",
+            search: Search::Bfs,
+        }),
         // Session 39: power38's six and graph38's plant, each on a job of `scenarios/explore/`
         // with text edits (docs/explore.md, *Session 39*). A bounded source's end of input
         // without `MAX_WATERMARK` leaves [0,1000) unfired when the job finishes (`windows`).
@@ -505,16 +554,30 @@ pub(crate) fn case(variant: Variant) -> Result<Case, &'static str> {
             checker: "coordinator",
             search: Search::Bfs,
         }),
-        // Session 40 (late40): two windows beside each other with late side outputs; the
-        // explorer's tiny jobs have none, and its host records no window assignments.
-        Variant::LateJudgedByFirstWindow => {
-            Err("posed on a world scenario only (session 40, no explorer case tried yet)")
-        }
-        // Session 40 (bcast40): a broadcast process's event-time timers across a restore; the
-        // explorer's jobs have no broadcast process. No explorer case tried yet.
-        Variant::BroadcastTimersNotRestored => {
-            Err("posed on a world scenario only (session 40, no explorer case tried yet)")
-        }
+        // Session 41: late40's and bcast40's plants. The driver needed no new mechanism: it
+        // keeps the late record per sending operator as the world does (`route.rs`, the core's
+        // `TaskOutput::LateRecord::operator` through `Graph::late_operator`, since session 40)
+        // and builds the second window with the graph's `first_window_lateness` (the plant is
+        // there). Two windows beside each other: [`LATE_BESIDE_EDITS`] (the correct space's
+        // longest path is 63 steps, past the default depth of 60).
+        Variant::LateJudgedByFirstWindow => Ok(Case {
+            job: "tiny-late-side.toml",
+            edits: LATE_BESIDE_EDITS,
+            bounds: Bounds { max_depth: 100, ..b(1, 0) },
+            checker: "windows",
+            search: Search::Bfs,
+        }),
+        // The broadcast function's timers are the core's (`broadcast_process.rs` `KeyedTimers`,
+        // fired by the task as the watermark reaches the operator, dropped on restore by the
+        // plant in `task_build`); the explorer records the restored timer part with the world's
+        // `restored_lists`: [`BROADCAST_TIMERS_EDITS`].
+        Variant::BroadcastTimersNotRestored => Ok(Case {
+            job: "tiny-2pc.toml",
+            edits: BROADCAST_TIMERS_EDITS,
+            bounds: Bounds { max_jm_failovers: 1, ..b(1, 0) },
+            checker: "state",
+            search: Search::Bfs,
+        }),
         // Session 40: late39's and bcast39's plants. The driver needed no new mechanism: it
         // builds tasks with the core's `task_build` (the plants are there), marks a window on a
         // late side branch as the world does (`world::mark_late_fed`) and records restored

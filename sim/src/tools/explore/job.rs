@@ -215,6 +215,7 @@ fn initial_obs() -> Obs {
         after_stop: vec![],
         stop_snapshots: vec![],
         stop_notices: vec![],
+        fault_since_ms: 0,
         coordinators: 1,
         requests: vec![],
         stores: vec![],

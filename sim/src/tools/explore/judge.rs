@@ -199,6 +199,11 @@ impl Explorer<'_> {
                 return Some(("coordinator".into(), why));
             }
         }
+        if terminal {
+            if let Some(why) = self.abort_made_up(sys) {
+                return Some(("exactly-once".into(), why));
+            }
+        }
         None
     }
 
@@ -217,6 +222,49 @@ impl Explorer<'_> {
         run.stop_at_ms = sys.now_ms + QUIESCENT_END_MS;
         run.live_at_end = sys.tasks.iter().map(|(t, x)| (*t, x.attempt())).collect();
         check::gate_requests_abandoned(&run).first().map(|f| f.text.clone())
+    }
+
+    /// Session 41: whether the explorer records the path's last fault (`Obs::fault_since_ms`)
+    /// for [`Explorer::abort_made_up`]: a line job under a profile whose abort notification
+    /// carries the latest completed checkpoint (2.x), into a two-phase-commit sink, without
+    /// periodic checkpoints (its checkpoints are the `trigger` steps). A job with periodic
+    /// checkpoints always has its next trigger due while it runs, so none of its states is
+    /// quiescent and the fault time would only split states.
+    pub(super) fn watches_aborts(&self) -> bool {
+        let spec = self.spec;
+        spec.profile.abort_notification_carries_latest_completed()
+            && !spec.checkpoint.periodic_enabled()
+            && !spec.is_graph()
+            && spec.operators.iter().any(|o| o.kind == crate::spec::OpKind::TwoPhaseCommitSink)
+    }
+
+    /// Session 41: the `exactly-once` made-up commit horizon (`check/abort_made_up.rs`) in a
+    /// quiescent state. That rule judges an abort notification only where its delivery is
+    /// certain: no fault since it and a second of run after it. The run so far gives neither
+    /// (the explorer's `last_fault_end_ms` is now and its end a millisecond away); a quiescent
+    /// state (no choice left, no timer due, every input appended, the job RUNNING) is a run that
+    /// ends as late as one likes, with every message delivered. So the `exactly-once` checker is
+    /// asked with the run's end an hour past the state and the last fault at the path's
+    /// (`Obs::fault_since_ms`, the anchored faults' strikes). Every other part of that checker
+    /// reads the end only through the inputs due by it, all appended here, so only the
+    /// horizon's judgement changes; the other checkers are not asked (their margins were not
+    /// verified against a far end).
+    fn abort_made_up(&self, sys: &Sys) -> Option<String> {
+        const QUIESCENT_END_MS: u64 = 3_600_000;
+        if !self.watches_aborts()
+            || sys.obs.status != JobStatus::Running
+            || self.next_timer(sys).is_some()
+            || self.loop_spins(sys)
+            || self.log.at.iter().flatten().any(|at| *at > sys.now_ms)
+        {
+            return None;
+        }
+        let mut run = self.run_result(sys);
+        run.stop_at_ms = sys.now_ms + QUIESCENT_END_MS;
+        let struck = sys.obs.faults.iter().map(|(t, ..)| t + 1).max().unwrap_or(0);
+        run.last_fault_end_ms = sys.obs.fault_since_ms.max(struck);
+        let v = check::exactly_once(self.spec, &run, &self.reference);
+        (v.passed == Some(false)).then(|| v.anomalies.first().map(|a| a.text.clone()).unwrap_or_default())
     }
 
     /// The final-value rule the world cannot pose (it never knows that every input was

@@ -352,6 +352,29 @@ pub enum Choice {
     },
 }
 
+impl Choice {
+    /// Session 41: a step after which a notification the coordinator sent may not have reached
+    /// every running task (a lost message of either way, a failure, a crash or a heartbeat
+    /// verdict, a failover, a zombie, a rescale, a slow upload): the faults the world's
+    /// `RunResult::last_fault_end_ms`, lost notifications and restores stand for.
+    pub(super) fn is_fault(self) -> bool {
+        !matches!(
+            self,
+            Choice::Fetch(_)
+                | Choice::Data { .. }
+                | Choice::ToTask(_)
+                | Choice::ToJm(_)
+                | Choice::Tick
+                | Choice::LateTick
+                | Choice::Trigger
+                | Choice::Savepoint
+                | Choice::Upload(_)
+                | Choice::Stop
+                | Choice::Cancel
+        )
+    }
+}
+
 impl fmt::Display for Choice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -559,6 +582,13 @@ struct Obs {
     /// Notifications handled by tasks stopped at a synchronous savepoint, as the world records
     /// them (`StopNotice::deliver`): the `stop` checker's abort rule.
     stop_notices: Vec<crate::world::StopNotice>,
+    /// Session 41: one millisecond past the path's last fault step (a lost message, a failure,
+    /// a crash, a heartbeat timeout, a failover, a zombie, a rescale), recorded only in a job
+    /// [`Explorer::watches_aborts`] (elsewhere it stays 0 and splits no state): from then on a
+    /// notification the coordinator sends surely reaches every running task, which the 2.x
+    /// made-up commit horizon (`check/abort_made_up.rs`) asks of an abort (`judge.rs`
+    /// `abort_made_up`).
+    fault_since_ms: u64,
     /// Job masters created on this path (the first job's, a new leader's, a rescaled job's):
     /// the `epoch` of the queue and store reports, each coordinator's queue and store start
     /// empty.

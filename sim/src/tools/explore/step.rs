@@ -289,6 +289,16 @@ impl Explorer<'_> {
         if !matches!(c, Choice::Tick | Choice::LateTick | Choice::Zombie { .. }) {
             sys.ticked_at = None;
         }
+        let applied = self.apply_step(sys, c);
+        // Session 41: the path's last fault, where the made-up horizon is judged (`judge.rs`).
+        if applied && c.is_fault() && self.watches_aborts() {
+            sys.obs.make_mut().fault_since_ms = sys.now_ms + 1;
+        }
+        applied
+    }
+
+    /// [`Explorer::apply`]'s step itself.
+    fn apply_step(&self, sys: &mut Sys, c: Choice) -> bool {
         match c {
             Choice::Fetch(t) => self.fetch(sys, t),
             Choice::Data { attempt, to, ch } => self.take_data(sys, attempt, to, ch),
