@@ -425,6 +425,12 @@ fn swarm_runs_that_once_panicked_or_raised_false_alarms_now_pass() {
         // `exactly-once` judged the uncommitted record lost; the commit is due only at the
         // recovery that had not begun (`check::unreconciled_final_loss`).
         ("scenarios/regressions/group-marker-skips-uncommitted-records.toml", "10883"),
+        // Session 41 (the lead's hunt): a stop's notification lost to all but the `Words` source,
+        // which FINISHED; the second stop's savepoint marked it fully finished and the new job
+        // deployed it finished (FLIP-147) beside the unbounded `Rules` source, so the job ran on
+        // with 59 of Words' records never read — Flink's own. `liveness` named them "output did
+        // not converge"; it now skips what a dormant source never reads (`check::dormant_unread`).
+        ("scenarios/rescale/broadcast-timers-2-3-1-2pc.toml", "9202"),
     ] {
         let args: Vec<String> = match file.strip_prefix("replay:") {
             Some(id) => vec!["run".into(), replay_file(id), "--seed".into(), seed.into()],

@@ -599,6 +599,8 @@ pub(super) fn unconverged(spec: &JobSpec, run: &RunResult, reference: &Reference
     // (`group_marker_skipped`), are due to no one.
     let mut skipped: BTreeSet<u64> = run.lost_inputs.iter().chain(&run.latest_skipped_on_restart).copied().collect();
     skipped.extend(super::group_marker_skipped(spec, run));
+    // Records a source deployed as finished never reads (FLIP-147), Flink's own.
+    skipped.extend(super::dormant_unread(spec, run));
     let missing: Vec<u64> = records
         .iter()
         .enumerate()

@@ -582,6 +582,45 @@ fn sources_deployed_finished(spec: &JobSpec, run: &RunResult) -> Option<u64> {
     sources.all(|o| rows.iter().any(|d| d.source == o.name)).then(|| rows.iter().map(|d| d.at_ms).min()).flatten()
 }
 
+/// Inputs a source deployed as finished in the run's last job never reads: the records of its
+/// partitions at or past the offsets the last restore gave them (FLIP-147: Flink's
+/// `StreamTaskFinishedOnRestoreSourceInput` ends a fully finished source's input at once). Unlike
+/// [`sources_deployed_finished`] this holds per source and whatever the job's end: a job whose
+/// other source is unbounded runs on with the dormant source's rest of the log unread, as Flink
+/// does (session 41, the lead's sweep: `rescale/broadcast-timers-2-3-1-2pc --seed 9202 --swarm`,
+/// the `Words` source FINISHED by a stop whose notification the others missed, then marked
+/// fully finished by the second stop's savepoint; the `liveness` checker named its 59 unread
+/// records "output did not converge"). Input a completed checkpoint covers stays due.
+pub(crate) fn dormant_unread(spec: &JobSpec, run: &RunResult) -> BTreeSet<u64> {
+    let mut unread = BTreeSet::new();
+    let InputSpec::Log { records, .. } = &spec.input else { return unread };
+    let Some(last) = run.restores.last() else { return unread };
+    let dormant: BTreeSet<&str> =
+        run.dormant_sources.iter().filter(|d| d.at_ms >= last.at_ms).map(|d| d.source.as_str()).collect();
+    if dormant.is_empty() {
+        return unread;
+    }
+    // The source that reads partition `p` (as the graph reference assigns inputs).
+    let sources: Vec<&crate::spec::OpSpec> = spec.operators.iter().filter(|o| o.kind.is_source()).collect();
+    let reader = |p: u32| {
+        sources
+            .iter()
+            .find(|s| s.topic.is_none_or(|(first, count)| p >= first && p < first + count))
+            .map(|s| s.name.as_str())
+    };
+    let mut next_offset: BTreeMap<u32, u64> = BTreeMap::new();
+    for (seq, (_, p)) in records.times_partitions().enumerate() {
+        let next = next_offset.entry(p).or_insert(0);
+        let offset = *next;
+        *next += 1;
+        let restored = last.offsets.get(&ckptsim::PartitionId(p)).map_or(0, |o| o.0);
+        if offset >= restored && reader(p).is_some_and(|s| dormant.contains(s)) {
+            unread.insert(seq as u64);
+        }
+    }
+    unread
+}
+
 /// The run's job ended FINISHED without reading all its input: stopped with a savepoint
 /// ([`finished_by_stop`]), or with every source of its last job deployed as finished
 /// (`sources_deployed_finished`). Either way it read only what its latest checkpoint covers,
