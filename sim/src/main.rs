@@ -533,6 +533,31 @@ fn cmd_shrink(a: ShrinkArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `--visited` of `explore --exhaust`, or None (reported) when it names no visited set or the
+/// hash-compaction table it sizes for `--max-states` would pass [`explore::COMPACT_MAX_SLOTS`].
+fn exhaust_visited(a: &ExploreArgs) -> Option<explore::VisitedKind> {
+    let visited = match a.visited.as_str() {
+        "auto" => explore::VisitedKind::Auto,
+        "exact" => explore::VisitedKind::Exact,
+        "compact" => explore::VisitedKind::Compact,
+        other => {
+            diag!("--visited {other}: expected auto, exact or compact");
+            return None;
+        }
+    };
+    if visited.is_compact_for(a.max_states) && a.max_states > explore::COMPACT_MAX_STATES {
+        diag!(
+            "--max-states {}: the hash-compaction visited set (`--visited {}`) is sized once for it, at most {} slots of 4 bytes (16 GiB) holding {} states; give at most that many",
+            a.max_states,
+            a.visited,
+            explore::COMPACT_MAX_SLOTS,
+            explore::COMPACT_MAX_STATES
+        );
+        return None;
+    }
+    Some(visited)
+}
+
 /// `ckptsim explore`: search (or replay a path) and print the result.
 fn cmd_explore(a: ExploreArgs) -> Result<ExitCode> {
     let bounds = explore::Bounds {
@@ -596,15 +621,7 @@ fn cmd_explore(a: ExploreArgs) -> Result<ExitCode> {
     let report = if a.walks > 0 {
         ex.explore_walks(a.walks, a.walk_seed)
     } else if a.exhaust {
-        let visited = match a.visited.as_str() {
-            "auto" => explore::VisitedKind::Auto,
-            "exact" => explore::VisitedKind::Exact,
-            "compact" => explore::VisitedKind::Compact,
-            other => {
-                diag!("--visited {other}: expected auto, exact or compact");
-                return Ok(ExitCode::from(2));
-            }
-        };
+        let Some(visited) = exhaust_visited(&a) else { return Ok(ExitCode::from(2)) };
         ex.explore_exhaustive_with(explore::ExhaustOptions { visited, progress_every_s: a.progress_s })
     } else if a.dfs {
         ex.explore_dfs()

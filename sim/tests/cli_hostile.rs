@@ -123,6 +123,20 @@ fn hostile_flags_are_refused_naming_the_flag() {
         (&["bench", "--no-write", "--only", "sedes"], "--only"),
         (&["bench", "--no-write", "--only", "seeds", "--budget", "nan"], "--budget"),
         (&["bench", "--no-write", "--only", "throughput", "--records", "1000000000000"], "--records"),
+        // Session 41: a compacted visited set sized for 2^64 states panicked on its allocation.
+        (
+            &[
+                "explore",
+                "scenarios/explore/tiny-2pc.toml",
+                "--exhaust",
+                "--visited",
+                "compact",
+                "--max-states",
+                "18446744073709551615",
+            ],
+            "--max-states 18446744073709551615",
+        ),
+        (&["explore", "scenarios/explore/tiny-2pc.toml", "--exhaust", "--max-states", "3221225471"], "--max-states"),
     ];
     for (args, hint) in cases {
         let started = std::time::Instant::now();
@@ -198,4 +212,29 @@ fn explore_refusals_name_line_and_field() {
     let first_fault = std::fs::read_to_string(root().join(s)).unwrap().lines().position(|l| l == "[[faults]]").unwrap();
     let want = format!("{s}:{}:1: faults[0]: explore enumerates its own failures", first_fault + 1);
     assert!(err.contains(&want), "expected `{want}` in: {err}");
+}
+
+/// Session 41: a value of megabytes in a hostile file is echoed clipped (`file:line:column:
+/// field: message` with the long word cut and its length given), and a hand-edited `.replay`
+/// naming a checker no explorer has is refused at its line.
+#[test]
+fn long_values_are_echoed_clipped_and_replay_checkers_named() {
+    let dir = scratch("clip");
+    let base = std::fs::read_to_string(root().join("scenarios/faults/task-failure.toml")).unwrap();
+    let long = dir.join("long-keep.toml");
+    let keep = format!("\n[swarm]\nkeep = [\"{}\"]\n", "r".repeat(1_000_000));
+    std::fs::write(&long, base.replace("\n[expect]\n", &format!("{keep}\n[expect]\n"))).unwrap();
+    let (code, _, err) = ckptsim(&["run", long.to_str().unwrap()]);
+    assert_eq!(code, 2, "{}", &err[..err.len().min(500)]);
+    assert!(
+        err.len() < 1_000 && err.contains("swarm.keep[0]: unknown key") && err.contains("…[1000003 chars]"),
+        "{err}"
+    );
+    let replay = std::fs::read_to_string(root().join("docs/findings/explore-rescale-offsets-back.replay")).unwrap();
+    let edited = dir.join("edited.replay");
+    std::fs::write(&edited, replay.replace("checker = \"offsets\"", "checker = \"offset\"")).unwrap();
+    let (code, _, err) = ckptsim(&["run", edited.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("edited.replay:8:1: checker: unknown checker \"offset\""), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

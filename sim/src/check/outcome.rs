@@ -276,9 +276,38 @@ fn output_expectations(spec: &JobSpec, e: &crate::spec::ExpectSpec, run: &RunRes
     }
 }
 
+/// Rows of `output` / `duplicates` an expectation's detail lists whole (both lists together).
+const LISTED_ROWS: usize = 64;
+
 /// `expected {want:?}, got {got:?}`, the list formatted once when the two are equal (a sweep
-/// evaluates every seed's `output` expectation; the text is only read when printed).
+/// evaluates every seed's `output` expectation; the text is only read when printed). Over
+/// [`LISTED_ROWS`] rows in all, the counts and the first row that differs instead (session 41:
+/// a file expecting 300,000 rows printed a 4 MB line).
 fn expected_got(want: &[String], got: &[String], equal: bool) -> String {
+    let s = listed_or_counted(want, got, equal);
+    // A row of megabytes (a hostile file's expected row) clipped as errors clip an echoed word.
+    if let std::borrow::Cow::Owned(clipped) = crate::scenario::text::clip_for_display(&s) {
+        return clipped;
+    }
+    s
+}
+
+/// [`expected_got`] before its clipping.
+fn listed_or_counted(want: &[String], got: &[String], equal: bool) -> String {
+    if want.len() + got.len() > LISTED_ROWS {
+        let (w, g) = (want.len(), got.len());
+        return match want.iter().zip(got).position(|(a, b)| a != b) {
+            _ if equal => format!("expected {w} rows, got them (over {LISTED_ROWS} rows: not listed)"),
+            Some(i) => format!(
+                "expected {w} rows, got {g}; first difference at row {i}: expected {:?}, got {:?} (over {LISTED_ROWS} rows: not listed)",
+                want[i], got[i]
+            ),
+            None => format!(
+                "expected {w} rows, got {g}; equal up to row {} (over {LISTED_ROWS} rows: not listed)",
+                w.min(g)
+            ),
+        };
+    }
     if equal {
         let w = format!("{want:?}");
         let mut s = String::with_capacity(2 * w.len() + 16);
@@ -507,4 +536,30 @@ pub fn render(spec: &JobSpec, o: &Outcome) -> String {
     );
     let _ = writeln!(s, "replay:  cargo run --release -- run {} --seed {}", spec.source_path, o.seed);
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expected_got;
+
+    fn rows(n: usize, v: &str) -> Vec<String> {
+        (0..n).map(|i| format!("({v},{i})")).collect()
+    }
+
+    #[test]
+    fn short_lists_are_listed_long_ones_counted() {
+        let (a, b) = (rows(2, "a"), rows(1, "a"));
+        assert_eq!(expected_got(&a, &b, false), r#"expected ["(a,0)", "(a,1)"], got ["(a,0)"]"#);
+        let (a, mut b) = (rows(300_000, "a"), rows(550, "a"));
+        assert_eq!(
+            expected_got(&a, &b, false),
+            "expected 300000 rows, got 550; equal up to row 550 (over 64 rows: not listed)"
+        );
+        b[7] = "(b,7)".into();
+        assert!(expected_got(&a, &b, false).contains(r#"first difference at row 7: expected "(a,7)", got "(b,7)""#));
+        assert_eq!(expected_got(&a, &a, true), "expected 300000 rows, got them (over 64 rows: not listed)");
+        // One row of megabytes is clipped.
+        let huge = vec!["x".repeat(1_500_000)];
+        assert!(expected_got(&huge, &rows(1, "a"), false).len() < 400);
+    }
 }

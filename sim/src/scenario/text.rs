@@ -181,11 +181,59 @@ pub(super) fn field_of_line(text: &str, line: usize) -> Option<String> {
 /// direction or width format character written as `\u{..}`, so an echoed value cannot drive the
 /// terminal, break the one-line error format or reorder what the reader sees (session 40: a
 /// right-to-left override U+202E in an operator name was echoed raw).
-pub(super) fn escape_controls(s: &str) -> String {
+pub(crate) fn escape_controls(s: &str) -> String {
     if !s.chars().any(hidden) {
         return s.to_string();
     }
     s.chars().map(|c| if hidden(c) { c.escape_unicode().to_string() } else { c.to_string() }).collect()
+}
+
+/// Longest word (a run without whitespace) an error echoes whole; a longer one keeps its first
+/// [`CLIPPED_WORD_KEEP_CHARS`] characters (session 41: a 1 MB key name in `[swarm] keep` was
+/// echoed as a 1 MB error line).
+pub const MAX_ECHOED_WORD_CHARS: usize = 200;
+/// What a clipped word keeps.
+pub const CLIPPED_WORD_KEEP_CHARS: usize = 80;
+/// Longest message an error prints whole (the longest list of names, every variant, is ~4,000
+/// characters); a longer one is cut there.
+pub const MAX_ECHOED_MESSAGE_CHARS: usize = 8_192;
+
+/// `s` as an error prints it: every word over [`MAX_ECHOED_WORD_CHARS`] characters cut to its
+/// first [`CLIPPED_WORD_KEEP_CHARS`] with `…[N chars]`, and the whole cut at
+/// [`MAX_ECHOED_MESSAGE_CHARS`] with `… (N chars in all)`, so a hostile file's echoed value
+/// cannot make an error line of megabytes. Untouched (borrowed) when nothing is that long.
+pub fn clip_for_display(s: &str) -> std::borrow::Cow<'_, str> {
+    let long_word = s.split(char::is_whitespace).any(|w| w.len() > MAX_ECHOED_WORD_CHARS);
+    if !long_word && s.len() <= MAX_ECHOED_MESSAGE_CHARS {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::new();
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let n = word.chars().count();
+        if n > MAX_ECHOED_WORD_CHARS {
+            out.extend(word.chars().take(CLIPPED_WORD_KEEP_CHARS));
+            out.push_str(&format!("…[{n} chars]"));
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in s.chars() {
+        if c.is_whitespace() {
+            flush(&mut word, &mut out);
+            out.push(c);
+        } else {
+            word.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    let total = out.chars().count();
+    if total > MAX_ECHOED_MESSAGE_CHARS {
+        out = out.chars().take(MAX_ECHOED_MESSAGE_CHARS).collect();
+        out.push_str(&format!("… ({total} chars in all)"));
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// A control character, or a format character that changes the display invisibly: the
@@ -272,6 +320,19 @@ mod tests {
         assert_eq!(escape_controls("\u{202e}Sum\u{200b}"), "\\u{202e}Sum\\u{200b}");
         assert_eq!(escape_controls("a\u{2066}b\u{feff}"), "a\\u{2066}b\\u{feff}");
         assert_eq!(escape_controls("名前 ☃"), "名前 ☃");
+    }
+
+    #[test]
+    fn long_words_and_messages_are_clipped_for_display() {
+        assert_eq!(clip_for_display("unknown key `restart`"), "unknown key `restart`");
+        let word = format!("`{}`", "r".repeat(1_000_000));
+        let shown = clip_for_display(&format!("unknown key {word} here"));
+        assert_eq!(shown, format!("unknown key `{}…[1000002 chars] here", "r".repeat(79)));
+        let many = "ab ".repeat(10_000);
+        let shown = clip_for_display(&many);
+        assert!(shown.ends_with("… (30000 chars in all)") && shown.chars().count() < 8_300, "{}", shown.len());
+        // Multi-byte characters are cut at a character, never inside one.
+        assert!(clip_for_display(&"é".repeat(300)).starts_with(&"é".repeat(80)));
     }
 
     #[test]

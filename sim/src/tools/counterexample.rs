@@ -234,6 +234,26 @@ pub fn parse(file: &str, text: &str) -> Result<ReplayFile, ScenarioError> {
             format!("unknown variant {:?} (known: {})", raw.variant, names.join(", ")),
         )
     })?;
+    // Session 41: a hand-edited checker name was accepted and the replay said only "NOT
+    // reproduced"; the explorer names a checker, or `zombie` for its own zombie rule.
+    if !crate::check::CHECKERS.contains(&raw.checker.as_str()) && raw.checker != "zombie" {
+        return Err(err_at(
+            key_offset("checker"),
+            "checker",
+            format!("unknown checker {:?} (known: {}, zombie)", raw.checker, crate::check::CHECKERS.join(", ")),
+        ));
+    }
+    if raw.path.len() > raw.depth as usize {
+        return Err(err_at(
+            key_offset("path"),
+            "path",
+            format!(
+                "{} steps, more than depth = {} (the explorer's paths are at most that long)",
+                raw.path.len(),
+                raw.depth
+            ),
+        ));
+    }
     let mut path = Vec::with_capacity(raw.path.len());
     for (i, step) in raw.path.iter().enumerate() {
         path.push(step.parse::<Choice>().map_err(|e| err_at(key_offset("path"), &format!("path[{i}]"), e))?);
@@ -327,5 +347,13 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!((e.line, e.field.as_str()), (8, "path[0]"), "{e}");
+        // Session 41: a checker no explorer names, and a path longer than its depth bound.
+        let good = text.replace("\"nope\"", "\"ckptsim-explore-replay\"");
+        let e = parse("x.replay", &good.replace("\"state\"", "\"stat\"")).unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (3, "checker"), "{e}");
+        assert!(e.message.contains("unknown checker \"stat\""), "{e}");
+        let e = parse("x.replay", &good.replace("path = []", "path = [\"tick\", \"tick\"]")).unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (8, "path"), "{e}");
+        assert!(e.message.starts_with("2 steps, more than depth = 1"), "{e}");
     }
 }

@@ -555,7 +555,9 @@ pub fn to_toml(spec: &JobSpec, header: &str) -> String {
             s.push_str("#\n");
         } else {
             s.push_str("# ");
-            s.push_str(line);
+            // Session 41: `shrink --note` with an ESC (or another control character) wrote a
+            // comment TOML refuses; written out as `\u{1b}` it stays a comment.
+            s.push_str(&crate::scenario::text::escape_controls(line));
             s.push('\n');
         }
     }
@@ -623,6 +625,10 @@ mod tests {
                 spec.expect = ExpectSpec { caught_by: Some("exactly-once".into()), ..ExpectSpec::default() };
                 let text = to_toml(&spec, "a header\n\nwith a blank line");
                 assert!(text.starts_with("# a header\n#\n# with a blank line\n"), "{text}");
+                assert_same(&spec, &reload(&text));
+                // Session 41: control characters in a header (`shrink --note`) stay in the comment.
+                let text = to_toml(&spec, "a\u{1b}[31m note\rwith\u{202e} CR");
+                assert!(text.starts_with("# a\\u{1b}[31m note\\u{d}with\\u{202e} CR\n"), "{text}");
                 assert_same(&spec, &reload(&text));
             }
         }

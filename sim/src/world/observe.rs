@@ -706,7 +706,12 @@ pub struct LateSnapshot {
 }
 
 /// Everything a run produced, for the checkers, tables and reports.
-#[derive(Clone, Debug, Default)]
+///
+/// Deliberately not `Default` (session 41): both builders, the world's
+/// (`world/supervise.rs` `take_result`) and the explorer's (`tools/explore/judge.rs`), write
+/// every field in one struct literal, so a new field either is recorded by each or fails to
+/// compile, instead of silently staying empty.
+#[derive(Clone, Debug)]
 pub struct RunResult {
     /// The seed the run used.
     pub seed: u64,

@@ -526,15 +526,57 @@ fn debug_dump(w: &World) {
     }
 }
 
+/// Builds a [`RunResult`] as one struct literal with no `..` base: a `RunResult` field left
+/// out is a compile error (`RunResult` is deliberately not `Default`). `take:` fields are moved
+/// out of the observation `$o` by their own name, `copy:` fields copied from it, `own:` fields
+/// are local variables of the same name, the rest are written `field: expression`. (Invoked
+/// with braces, which rustfmt leaves as written, so the field lists stay packed.)
+macro_rules! run_result {
+    ($o:ident; take: $($t:ident),* ; copy: $($c:ident),* ; own: $($v:ident),* ; $($f:ident: $e:expr),* $(,)?) => {
+        RunResult {
+            $($v,)*
+            $($t: std::mem::take(&mut $o.$t),)*
+            $($c: $o.$c,)*
+            $($f: $e,)*
+        }
+    };
+}
+
 /// What was observed, moved out of the world into the [`RunResult`] (with the `committed`
-/// output): the world's state at the end here, the observation's rows by concern in the
-/// `take_*` functions below. (A field none of them sets keeps its default: a new
-/// `RunResult` field the world records must be moved in one of them.)
+/// output): the world's state at the end, and the observation's rows, most moved by name.
+/// Exhaustive by construction (`run_result!`): a new `RunResult` field must be named here.
 fn take_result(w: &mut World, seed: u64, committed: Rows) -> RunResult {
-    let mut r = RunResult {
-        seed,
+    let o = &mut w.obs;
+    run_result! { o;
+        take:
+            // The job's status, restarts, checkpoints, outputs and inputs.
+            region_restores, status_timeline, restart_schedule, print_rows, sink_anomalies, offset_commits,
+            completed_offsets, completed_in_flight, lost_inputs, latest_skipped_on_restart, socket_reads,
+            socket_marks, task_transitions, retunes, restart_description, snapshot_spans,
+            // Event time: late records, the windows' assignments and their snapshots' cuts, the
+            // late-fed joins' judgments, the sources' event time and the valves' steps.
+            late_records, late_snapshots, assignment_snapshots, join_judgments, join_restores,
+            window_assignments, quiesced_windows, source_event_time, valve_steps,
+            // The checkpoint protocol's messages and calls: lost, refused, requested and stored.
+            lost_final_states, lost_notifications, lost_triggers, failed_triggers, lost_abort_notifications,
+            rejections, requests, stores,
+            // Restores, rescales and stops, and what the restored tasks held (FLIP-147's finished
+            // restores, keyed, list and window state).
+            sync_savepoint_snapshots, stop_snapshots, stop_notices, finished_restores, dormant_sources,
+            restores, rescales, stops, restored_keyed, restored_lists, restored_windows;
+        copy: restarts, read_inputs, socket_last_connected_ms, transactions;
+        own: seed, committed;
+        final_status: o.status,
+        checkpoints: std::mem::take(&mut o.checkpoints).into_vec(),
+        final_checkpoint_config: o.final_checkpoint_config.clone(),
+        notified_complete: std::mem::take(&mut o.notes.notified_complete),
+        gate_passes: std::mem::take(&mut o.notes.gate_passes),
+        gate_waits: std::mem::take(&mut o.notes.gate_waits),
+        retry_calls: std::mem::take(&mut o.notes.retry_calls),
+        channel_cuts: std::mem::take(&mut o.cuts),
+        barrier_protocol: std::mem::take(&mut o.protocol),
+        // The world's state at the end.
         trace: std::mem::take(&mut w.trace),
-        committed,
         open_txns_at_end: w.services.txn_store.open_txns().len(),
         sink_commit_horizon: sink_commit_horizon(&w.spec, &w.graph, &w.tasks),
         live_at_end: w.wake.live_tasks.iter().copied().collect(),
@@ -544,89 +586,7 @@ fn take_result(w: &mut World, seed: u64, committed: Rows) -> RunResult {
         tm_count: w.spec.cluster.task_managers,
         task_names: w.graph.tasks.iter().map(|t| t.name.clone()).collect(),
         budget: w.budget.usage(),
-        ..RunResult::default()
-    };
-    take_job_rows(&mut w.obs, &mut r);
-    take_event_time_rows(&mut w.obs, &mut r);
-    take_protocol_rows(&mut w.obs, &mut r);
-    take_restore_rows(&mut w.obs, &mut r);
-    r
-}
-
-/// The job's status, restarts, checkpoints, outputs and inputs.
-fn take_job_rows(o: &mut Observation, r: &mut RunResult) {
-    r.final_status = o.status;
-    r.restarts = o.restarts;
-    r.region_restores = std::mem::take(&mut o.region_restores);
-    r.status_timeline = std::mem::take(&mut o.status_timeline);
-    r.restart_schedule = std::mem::take(&mut o.restart_schedule);
-    r.checkpoints = std::mem::take(&mut o.checkpoints).into_vec();
-    r.print_rows = std::mem::take(&mut o.print_rows);
-    r.sink_anomalies = std::mem::take(&mut o.sink_anomalies);
-    r.offset_commits = std::mem::take(&mut o.offset_commits);
-    r.completed_offsets = std::mem::take(&mut o.completed_offsets);
-    r.completed_in_flight = std::mem::take(&mut o.completed_in_flight);
-    r.lost_inputs = std::mem::take(&mut o.lost_inputs);
-    r.latest_skipped_on_restart = std::mem::take(&mut o.latest_skipped_on_restart);
-    r.read_inputs = o.read_inputs;
-    r.socket_reads = std::mem::take(&mut o.socket_reads);
-    r.socket_marks = std::mem::take(&mut o.socket_marks);
-    r.socket_last_connected_ms = o.socket_last_connected_ms;
-    r.transactions = o.transactions;
-    r.task_transitions = std::mem::take(&mut o.task_transitions);
-    r.final_checkpoint_config = o.final_checkpoint_config.clone();
-    r.retunes = std::mem::take(&mut o.retunes);
-    r.restart_description = std::mem::take(&mut o.restart_description);
-    r.snapshot_spans = std::mem::take(&mut o.snapshot_spans);
-}
-
-/// Event time: late records, the windows' assignments and their snapshots' cuts, the late-fed
-/// joins' judgments, the sources' event time and the valves' steps.
-fn take_event_time_rows(o: &mut Observation, r: &mut RunResult) {
-    r.late_records = std::mem::take(&mut o.late_records);
-    r.late_snapshots = std::mem::take(&mut o.late_snapshots);
-    r.assignment_snapshots = std::mem::take(&mut o.assignment_snapshots);
-    r.join_judgments = std::mem::take(&mut o.join_judgments);
-    r.join_restores = std::mem::take(&mut o.join_restores);
-    r.window_assignments = std::mem::take(&mut o.window_assignments);
-    r.quiesced_windows = std::mem::take(&mut o.quiesced_windows);
-    r.source_event_time = std::mem::take(&mut o.source_event_time);
-    r.valve_steps = std::mem::take(&mut o.valve_steps);
-}
-
-/// The checkpoint protocol's messages and calls: what was lost, refused, retried, requested and
-/// stored, and the barrier protocol's record.
-fn take_protocol_rows(o: &mut Observation, r: &mut RunResult) {
-    r.lost_final_states = std::mem::take(&mut o.lost_final_states);
-    r.lost_notifications = std::mem::take(&mut o.lost_notifications);
-    r.notified_complete = std::mem::take(&mut o.notes.notified_complete);
-    r.gate_passes = std::mem::take(&mut o.notes.gate_passes);
-    r.gate_waits = std::mem::take(&mut o.notes.gate_waits);
-    r.retry_calls = std::mem::take(&mut o.notes.retry_calls);
-    r.lost_triggers = std::mem::take(&mut o.lost_triggers);
-    r.failed_triggers = std::mem::take(&mut o.failed_triggers);
-    r.lost_abort_notifications = std::mem::take(&mut o.lost_abort_notifications);
-    r.rejections = std::mem::take(&mut o.rejections);
-    r.requests = std::mem::take(&mut o.requests);
-    r.stores = std::mem::take(&mut o.stores);
-    r.channel_cuts = std::mem::take(&mut o.cuts);
-    r.barrier_protocol = std::mem::take(&mut o.protocol);
-}
-
-/// Restores, rescales and stops, and what the restored tasks held (FLIP-147's finished
-/// restores, keyed, list and window state).
-fn take_restore_rows(o: &mut Observation, r: &mut RunResult) {
-    r.sync_savepoint_snapshots = std::mem::take(&mut o.sync_savepoint_snapshots);
-    r.stop_snapshots = std::mem::take(&mut o.stop_snapshots);
-    r.stop_notices = std::mem::take(&mut o.stop_notices);
-    r.finished_restores = std::mem::take(&mut o.finished_restores);
-    r.dormant_sources = std::mem::take(&mut o.dormant_sources);
-    r.restores = std::mem::take(&mut o.restores);
-    r.rescales = std::mem::take(&mut o.rescales);
-    r.stops = std::mem::take(&mut o.stops);
-    r.restored_keyed = std::mem::take(&mut o.restored_keyed);
-    r.restored_lists = std::mem::take(&mut o.restored_lists);
-    r.restored_windows = std::mem::take(&mut o.restored_windows);
+    }
 }
 
 /// The oldest checkpoint whose completion every sink subtask of the current job has acted on;

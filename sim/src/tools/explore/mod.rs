@@ -108,7 +108,7 @@ mod vecmap;
 mod visited;
 
 pub use exhaust::ExhaustOptions;
-pub use visited::{VisitedKind, VisitedStats, EXACT_UP_TO_STATES};
+pub use visited::{VisitedKind, VisitedStats, COMPACT_MAX_SLOTS, COMPACT_MAX_STATES, EXACT_UP_TO_STATES};
 
 use fingerprint::{Fingerprint, Visited};
 use job::JobCtx;

@@ -18,6 +18,25 @@ pub enum VisitedKind {
 /// (at most 35.3 million distinct states) stays under it, so its counts are the exact table's.
 pub const EXACT_UP_TO_STATES: u64 = 1 << 26;
 
+/// The most slots a hash-compaction table is given: 2^32 slots of 4 bytes, 16 GiB (session 41:
+/// `--max-states 18446744073709551615` asked for 2^63 slots and panicked on the allocation).
+pub const COMPACT_MAX_SLOTS: u64 = 1 << 32;
+
+/// The largest `--max-states` a hash-compaction table holds within [`COMPACT_MAX_SLOTS`]
+/// (3,221,225,470 states: `max_states + 2` fill at most 3/4 of the slots).
+pub const COMPACT_MAX_STATES: u64 = COMPACT_MAX_SLOTS / 4 * 3 - 2;
+
+impl VisitedKind {
+    /// Whether a search bounded at `max_states` keeps the hash-compaction table.
+    pub fn is_compact_for(self, max_states: u64) -> bool {
+        match self {
+            VisitedKind::Auto => max_states > EXACT_UP_TO_STATES,
+            VisitedKind::Exact => false,
+            VisitedKind::Compact => true,
+        }
+    }
+}
+
 /// What a visited set cost and how likely it merged two different states.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct VisitedStats {
@@ -49,12 +68,7 @@ pub(super) enum VisitedSet {
 impl VisitedSet {
     /// The table `kind` asks for, for a search bounded at `max_states` distinct states.
     pub(super) fn new(kind: VisitedKind, max_states: u64) -> Self {
-        let compact = match kind {
-            VisitedKind::Auto => max_states > EXACT_UP_TO_STATES,
-            VisitedKind::Exact => false,
-            VisitedKind::Compact => true,
-        };
-        if compact {
+        if kind.is_compact_for(max_states) {
             VisitedSet::Compact(Compacted::for_states(max_states))
         } else {
             VisitedSet::Exact(Fingerprints::new())
@@ -183,8 +197,9 @@ pub(super) struct Compacted {
 impl Compacted {
     /// A table of the least power of two slots, at least 2^10, that `max_states + 1` states
     /// fill to at most 3/4 (the search stops one state past its bound).
+    /// At most [`COMPACT_MAX_SLOTS`] (`ckptsim explore` refuses a larger `--max-states`).
     fn for_states(max_states: u64) -> Self {
-        let slots = slots_for(max_states);
+        let slots = slots_for(max_states.min(COMPACT_MAX_STATES));
         Compacted {
             slots: vec![0; usize::try_from(slots).expect("the table's slots fit in memory's addresses")],
             shift: 64 - slots.trailing_zeros(),
@@ -252,6 +267,14 @@ mod tests {
         }
         assert_eq!(f.len, 5_000);
         assert!(f.slots.len() >= 5_000 * 4 / 3);
+    }
+
+    #[test]
+    fn the_compacted_table_stops_at_its_slot_limit() {
+        assert_eq!(slots_for(COMPACT_MAX_STATES), COMPACT_MAX_SLOTS);
+        assert_eq!(slots_for(COMPACT_MAX_STATES + 1), 2 * COMPACT_MAX_SLOTS);
+        assert!(VisitedKind::Auto.is_compact_for(EXACT_UP_TO_STATES + 1));
+        assert!(!VisitedKind::Auto.is_compact_for(EXACT_UP_TO_STATES) && !VisitedKind::Exact.is_compact_for(u64::MAX));
     }
 
     #[test]
