@@ -60,7 +60,8 @@ impl EventWindowOperator {
             self.merging.insert((key.clone(), new), new);
             return new;
         }
-        let cover = merged.iter().fold(new, |c, (w, _)| TimeWindow { start: c.start.min(w.start), end: c.end.max(w.end) });
+        let cover =
+            merged.iter().fold(new, |c, (w, _)| TimeWindow { start: c.start.min(w.start), end: c.end.max(w.end) });
         if merged.len() == 1 && merged[0].0 == cover {
             // The new window lies inside an existing one: no merge (`mergedWindows.contains(mergeResult)`).
             return cover;
@@ -216,9 +217,10 @@ mod tests {
     fn flink_test_session_windows_with_a_restore_in_the_middle() {
         let mut w = session(3000, 0, false, Aggregate::Sum);
         let (mut out, mut late) = (Vec::new(), Vec::new());
-        for (i, (k, v, ts)) in [("key2", 1, 0), ("key2", 2, 1000), ("key2", 3, 2500), ("key1", 1, 10), ("key1", 2, 1000)]
-            .into_iter()
-            .enumerate()
+        for (i, (k, v, ts)) in
+            [("key2", 1, 0), ("key2", 2, 1000), ("key2", 3, 2500), ("key1", 1, 10), ("key1", 2, 1000)]
+                .into_iter()
+                .enumerate()
         {
             w.process_element(rec(k, v, ts, i as u64), &mut out, &mut late).unwrap();
         }

@@ -59,7 +59,8 @@ pub(super) fn judge(run: &RunResult, anomalies: &mut Vec<Finding>) -> usize {
 
 /// "N windows (E elements) and T timers" of a window state.
 fn shape(s: &EventWindowState) -> String {
-    let merging = if s.merging.is_empty() { String::new() } else { format!(", {} merging-set entries", s.merging.len()) };
+    let merging =
+        if s.merging.is_empty() { String::new() } else { format!(", {} merging-set entries", s.merging.len()) };
     format!("{} window(s){merging} and {} timer(s)", s.windows.len(), s.timers.len())
 }
 

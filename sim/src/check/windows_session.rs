@@ -27,8 +27,8 @@
 //!   timestamp than its end (the session split) or with another value than its elements' aggregate
 //!   (contents lost or counted twice in a merge).
 //! * `session-fired-twice`: a two-phase-commit sink committed a determined session more than once.
-//! * `session-lost`: every firing is in the output (`finished_all`, or a drained stop) and a
-//!   determined session has no result.
+//! * `session-lost`: every firing is in the output (`finished_all`: the job FINISHED at the end of
+//!   its input) and a determined session has no result.
 //! * `late-misjudged`: an element of a determined session went to the late side output.
 //!
 //! Not judged, each for its reason: the sessions that are not determined (which of their parts
@@ -103,8 +103,11 @@ fn elements(spec: &JobSpec) -> Option<BTreeMap<Value, Vec<SessionElement>>> {
         };
         let e = max_ts.entry(p).or_insert(t);
         *e = (*e).max(t);
-        let mut cur =
-            vec![Record { value: Value::str(&v), lineage: Lineage { input_seq: seq as u64, sub: 0 }, timestamp: Some(t) }];
+        let mut cur = vec![Record {
+            value: Value::str(&v),
+            lineage: Lineage { input_seq: seq as u64, sub: 0 },
+            timestamp: Some(t),
+        }];
         for op in ops.iter_mut() {
             let mut next = Vec::new();
             for r in cur.drain(..) {
@@ -175,8 +178,11 @@ pub(super) fn judge(spec: &JobSpec, run: &RunResult, w: &ckptsim::window::EventW
     for r in rows {
         let Some(t) = r.timestamp else {
             anomalies.push(
-                Finding::new("session-wrong-value", format!("session wrong value: t={} result {} carries no timestamp", r.time_ms, r.value))
-                    .at(r.time_ms),
+                Finding::new(
+                    "session-wrong-value",
+                    format!("session wrong value: t={} result {} carries no timestamp", r.time_ms, r.value),
+                )
+                .at(r.time_ms),
             );
             continue;
         };
@@ -203,8 +209,9 @@ pub(super) fn judge(spec: &JobSpec, run: &RunResult, w: &ckptsim::window::EventW
         let start = found.expect("found").window.start;
         fired.entry((key, start)).or_default().push(r);
     }
-    let finished = super::finished_all(spec, run, exact)
-        || stop.is_some_and(|s| s.drain && (!exact || run.sink_commit_horizon >= s.savepoint));
+    // Every firing in the output: the job FINISHED by the end of its input (not by a stop, whose
+    // savepoint covers part of the input only; a drained stop fires partial sessions).
+    let finished = super::finished_all(spec, run, exact);
     let (mut determined, mut judged_rows) = (0usize, 0usize);
     let mut surely: BTreeMap<u64, bool> = BTreeMap::new();
     for (key, ss) in &sessions {
@@ -257,7 +264,10 @@ fn judge_session(
             anomalies.push(
                 Finding::new(
                     "session-wrong-value",
-                    format!("session wrong value: t={} key {key} session {}: result {}, but {why}", r.time_ms, s.window, r.value),
+                    format!(
+                        "session wrong value: t={} key {key} session {}: result {}, but {why}",
+                        r.time_ms, s.window, r.value
+                    ),
                 )
                 .at(r.time_ms)
                 .with("key", key),

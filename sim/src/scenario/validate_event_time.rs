@@ -306,7 +306,8 @@ impl Ctx<'_> {
     /// or after another window, its late output into other operators) or with functions after it
     /// would be judged by references that assume fixed windows, so it is refused here.
     fn session_window_shape(&self, operators: &[OperatorSpec]) -> Res<()> {
-        let is_session = |o: &OperatorSpec| matches!(&o.kind, OperatorKindSpec::EventWindow(w) if w.assigner.is_merging());
+        let is_session =
+            |o: &OperatorSpec| matches!(&o.kind, OperatorKindSpec::EventWindow(w) if w.assigner.is_merging());
         let Some(i) = operators.iter().position(is_session) else { return Ok(()) };
         let why = "a session window is judged only in a line log-source -> map/flat_map/filter/key_by/rebalance -> \
                    session window -> sink, with at most one more sink reading its late side output";
