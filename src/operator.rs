@@ -136,6 +136,21 @@ pub enum OperatorSpecError {
         /// The key that does not apply.
         key: &'static str,
     },
+    /// A session window's gap out of range (`EventTimeSessionWindows.withGap` needs a gap > 0).
+    #[error("a session window needs 1 <= gap_ms <= 2^40, got {gap_ms}")]
+    SessionGap {
+        /// The gap given, ms.
+        gap_ms: u64,
+    },
+    /// A key the model does not pose on a session window (a processing-time session window, a
+    /// purging trigger on a merging window).
+    #[error("a session window does not take `{key}` here: {why}")]
+    SessionUnsupported {
+        /// The key that does not apply.
+        key: &'static str,
+        /// Why.
+        why: &'static str,
+    },
     /// [`OperatorKind::User`] without its implementation (use [`Operator::from_user`]).
     #[error("a user operator needs its implementation: build it with Operator::from_user")]
     UserWithoutCode,

@@ -521,6 +521,9 @@ fn event_window_entries(w: &crate::window::EventWindowState) -> BTreeMap<Value, 
     for t in &w.timers {
         by_key.entry(t.key.clone()).or_default().push_str(&format!("timer {t:?};"));
     }
+    for ((k, win), state_window) in &w.merging {
+        by_key.entry(k.clone()).or_default().push_str(&format!("merging {win:?}->{state_window:?};"));
+    }
     by_key
 }
 
@@ -626,6 +629,10 @@ fn rescale_keyed(
                 for t in &w.timers {
                     event[check(&t.key)?].timers.push(t.clone());
                 }
+                // Session windows: the merging window set is keyed state too.
+                for entry in &w.merging {
+                    event[check(&entry.0 .0)?].merging.push(entry.clone());
+                }
             }
             OperatorState::Join(st) => {
                 for e in &st.entries {
@@ -652,6 +659,7 @@ fn rescale_keyed(
             .map(|mut w| {
                 w.windows.sort_by(|a, b| a.0.cmp(&b.0));
                 w.timers.sort();
+                w.merging.sort();
                 OperatorState::EventWindow(w)
             })
             .collect()

@@ -298,6 +298,7 @@ fn window_plant(variant: Variant) -> Option<fn(&mut crate::window::EventWindowOp
         Variant::SlidingWindowsFloorCount => Some(crate::window::EventWindowOperator::plant_sliding_floor),
         Variant::WindowLateBoundExclusive => Some(crate::window::EventWindowOperator::plant_late_bound_exclusive),
         Variant::AllowedLateNotFired => Some(crate::window::EventWindowOperator::plant_allowed_late_silent),
+        Variant::SessionMergeLosesContents => Some(crate::window::EventWindowOperator::plant_merge_drops),
         _ => None,
     }
 }

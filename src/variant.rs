@@ -742,11 +742,18 @@ pub enum Variant {
     /// of each key group from the raw keyed state). Caught by the `state` checker
     /// (`list-state-not-restored` on the head's timers part, `Name#c[i]`).
     BroadcastTimersNotRestored,
+    /// Session 41: when an element bridges session windows of its key, the merge keeps only
+    /// the contents of the merge result's state window and drops the other merged windows'
+    /// contents. Flink's `WindowOperator` merge function calls
+    /// `windowMergingState.mergeNamespaces(stateWindowResult, mergedStateWindows)`, which folds
+    /// every merged state window's contents into the target's. Caught by `windows`
+    /// (`session-wrong-value`, `windows_session.rs`).
+    SessionMergeLosesContents,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 118] = [
+    pub const ALL: [Variant; 119] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -865,6 +872,7 @@ impl Variant {
         Variant::CommitterRetriesOneMore,
         Variant::LateJudgedByFirstWindow,
         Variant::BroadcastTimersNotRestored,
+        Variant::SessionMergeLosesContents,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

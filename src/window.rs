@@ -22,6 +22,9 @@
 //! restore, so a replayed element that was late before may not be late now (semantics §11).
 
 use crate::operator::{emit_value, key_and_number, Aggregate, OperatorSpecError};
+
+#[path = "window_session.rs"]
+mod session;
 use crate::record::{Lineage, Record, Value};
 use crate::watermark::Watermark;
 use serde::{Deserialize, Serialize};
@@ -77,6 +80,13 @@ pub enum WindowAssigner {
         /// Shift of the window starts from the epoch, ms.
         offset_ms: i64,
     },
+    /// `EventTimeSessionWindows.withGap(gap)` (a `MergingWindowAssigner`): each element gets
+    /// `[ts, ts + gap)`, merged with every window of its key it intersects (`TimeWindow#intersects`:
+    /// touching windows merge too) by the operator's merging window set (module `session`).
+    Session {
+        /// The session gap, ms.
+        gap_ms: u64,
+    },
 }
 
 /// Largest window size or slide accepted (keeps `start + size` and lateness sums in range).
@@ -106,8 +116,26 @@ impl WindowAssigner {
                     return Err(OperatorSpecError::WindowOffset { offset_ms, bound_ms: slide_ms, bound: "slide_ms" });
                 }
             }
+            WindowAssigner::Session { gap_ms } => {
+                if gap_ms == 0 || gap_ms > MAX_WINDOW_MS {
+                    return Err(OperatorSpecError::SessionGap { gap_ms });
+                }
+            }
         }
         Ok(())
+    }
+
+    /// A merging assigner (`MergingWindowAssigner`): session windows.
+    pub fn is_merging(&self) -> bool {
+        matches!(self, WindowAssigner::Session { .. })
+    }
+
+    /// The length of every window the assigner gives one element (a session window's gap).
+    pub fn element_window_ms(&self) -> u64 {
+        match *self {
+            WindowAssigner::Tumbling { size_ms, .. } | WindowAssigner::Sliding { size_ms, .. } => size_ms,
+            WindowAssigner::Session { gap_ms } => gap_ms,
+        }
     }
 
     /// `assignWindows`, in Flink's order (sliding: the latest window first).
@@ -128,6 +156,10 @@ impl WindowAssigner {
                     start = start.saturating_sub(slide);
                 }
                 windows
+            }
+            // EventTimeSessionWindows#assignWindows: `new TimeWindow(timestamp, timestamp + sessionTimeout)`.
+            WindowAssigner::Session { gap_ms } => {
+                vec![TimeWindow { start: timestamp, end: timestamp.saturating_add(gap_ms as i64) }]
             }
         }
     }
@@ -176,6 +208,20 @@ impl EventWindowSpec {
         if self.allowed_lateness_ms > MAX_WINDOW_MS {
             return Err(OperatorSpecError::AllowedLateness { allowed_lateness_ms: self.allowed_lateness_ms });
         }
+        if self.assigner.is_merging() {
+            if self.time == WindowTime::Processing {
+                return Err(OperatorSpecError::SessionUnsupported {
+                    key: "time",
+                    why: "processing-time session windows (ProcessingTimeSessionWindows) are not modelled",
+                });
+            }
+            if self.purging {
+                return Err(OperatorSpecError::SessionUnsupported {
+                    key: "purging",
+                    why: "a purging trigger on merging windows is not modelled",
+                });
+            }
+        }
         if self.time == WindowTime::Processing {
             // Flink ignores allowed lateness for processing time (`cleanupTime` is the window's
             // maxTimestamp); here a scenario that sets it is told so.
@@ -223,10 +269,15 @@ pub struct WindowAcc {
 /// and the registered timers. No watermark.
 #[derive(Clone, Debug, Hash, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventWindowState {
-    /// Every open window's contents, by (key, window).
+    /// Every open window's contents, by (key, window); for session windows by (key, state
+    /// window): the namespace `MergingWindowSet` maps each merged window to.
     pub windows: Vec<((Value, TimeWindow), WindowAcc)>,
     /// Every registered timer.
     pub timers: Vec<Timer>,
+    /// Session windows: the merging window set of each key (Flink's `merging-window-set` list
+    /// state), (key, window) → its state window. Empty for the other assigners.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merging: Vec<((Value, TimeWindow), TimeWindow)>,
 }
 
 impl EventWindowState {
@@ -234,7 +285,8 @@ impl EventWindowState {
     pub fn size_bytes(&self) -> u64 {
         let w: u64 = self.windows.iter().map(|((k, _), _)| k.size_bytes() + 16 + 32).sum();
         let t: u64 = self.timers.iter().map(|t| t.key.size_bytes() + 24).sum();
-        w + t
+        let m: u64 = self.merging.iter().map(|((k, _), _)| k.size_bytes() + 32).sum();
+        w + t + m
     }
 }
 
@@ -244,6 +296,12 @@ pub struct EventWindowOperator {
     spec: EventWindowSpec,
     windows: BTreeMap<(Value, TimeWindow), WindowAcc>,
     timers: BTreeSet<Timer>,
+    /// Session windows: `MergingWindowSet` per key, (key, window) → state window (the namespace
+    /// of `windows` that holds the window's contents). Empty for the other assigners.
+    merging: BTreeMap<(Value, TimeWindow), TimeWindow>,
+    /// The planted `session-merge-loses-contents`: a merge keeps only the state window's
+    /// contents and drops the other merged windows' (Flink: `mergeNamespaces`).
+    merge_drops: bool,
     /// The operator's event-time clock; `Long.MIN_VALUE` at start and after a restore.
     watermark: Watermark,
     late_dropped: u64,
@@ -323,6 +381,8 @@ impl EventWindowOperator {
             spec,
             windows: BTreeMap::new(),
             timers: BTreeSet::new(),
+            merging: BTreeMap::new(),
+            merge_drops: false,
             watermark: Watermark::MIN,
             late_dropped: 0,
             assigned: Vec::new(),
@@ -350,7 +410,11 @@ impl EventWindowOperator {
     /// but none of its timers (Flink restores both).
     pub fn plant_restore_without_timers(&mut self, state: &EventWindowState) {
         self.timers_dropped = true;
-        self.restore(&EventWindowState { windows: state.windows.clone(), timers: Vec::new() });
+        self.restore(&EventWindowState {
+            windows: state.windows.clone(),
+            timers: Vec::new(),
+            merging: state.merging.clone(),
+        });
     }
 
     /// Plants `timer-at-watermark-not-fired` (see the field): a timer exactly at the watermark
@@ -586,6 +650,10 @@ impl EventWindowOperator {
             return Ok(());
         }
         let (key, x) = key_and_number(&rec.value);
+        if self.spec.assigner.is_merging() {
+            self.process_session_element(rec, ts, (key, x), out, late);
+            return Ok(());
+        }
         let mut skipped = true;
         let mut took = Vec::new();
         for w in self.event_windows(ts) {
@@ -649,6 +717,10 @@ impl EventWindowOperator {
 
     /// `WindowOperator.onEventTime` with `EventTimeTrigger`.
     fn on_event_time(&mut self, t: Timer, out: &mut Vec<Record>) {
+        if self.spec.assigner.is_merging() {
+            self.on_session_timer(t, out);
+            return;
+        }
         let k = (t.key, t.window);
         if t.timestamp == t.window.max_timestamp() {
             if let Some(acc) = self.windows.get(&k) {
@@ -673,6 +745,7 @@ impl EventWindowOperator {
         EventWindowState {
             windows: self.windows.iter().map(|(k, v)| (k.clone(), *v)).collect(),
             timers: self.timers.iter().cloned().collect(),
+            merging: self.merging.iter().map(|(k, v)| (k.clone(), *v)).collect(),
         }
     }
 
@@ -681,6 +754,7 @@ impl EventWindowOperator {
     pub fn restore(&mut self, state: &EventWindowState) {
         self.windows = state.windows.iter().cloned().collect();
         self.timers = state.timers.iter().cloned().collect();
+        self.merging = state.merging.iter().cloned().collect();
         self.watermark = Watermark::MIN;
         self.invariants();
     }
@@ -711,6 +785,11 @@ impl EventWindowOperator {
 
     /// Panics if a window is empty, has the wrong size or lacks its cleanup timer, or a timer at or below the watermark did not fire.
     pub fn invariants(&self) {
+        if self.spec.assigner.is_merging() {
+            self.session_invariants();
+            self.timer_invariant();
+            return;
+        }
         for ((key, w), acc) in &self.windows {
             assert!(acc.elements >= 1, "empty window {w} of {key} kept");
             assert_eq!(w.end - w.start, self.window_size(), "window {w} of {key} has the wrong size");
@@ -727,9 +806,16 @@ impl EventWindowOperator {
     }
 
     fn window_size(&self) -> i64 {
-        match self.spec.assigner {
-            WindowAssigner::Tumbling { size_ms, .. } | WindowAssigner::Sliding { size_ms, .. } => size_ms as i64,
-        }
+        self.spec.assigner.element_window_ms() as i64
+    }
+}
+
+/// `AggregateFunction#merge` / a `ReduceFunction` over two accumulators (`mergeNamespaces`).
+fn merge_acc(agg: Aggregate, a: i64, b: i64) -> i64 {
+    match agg {
+        Aggregate::Sum | Aggregate::Count => a.wrapping_add(b),
+        Aggregate::Max => a.max(b),
+        Aggregate::Min => a.min(b),
     }
 }
 

@@ -173,6 +173,11 @@ const CASES: &[Case] = &[
     // across a failure and 2 -> 3 -> 1.
     case("broadcast-timers-failure"),
     Case { idents: &["first", "second", "third"], ..case("broadcast-timers-2-3-1") },
+    // Session 41: event-time session windows whose sessions merge, with allowed lateness and a
+    // late side output, alone, across a failure and across 2 -> 3 -> 1 (RealFlinkSession41.java).
+    case("session-windows"),
+    case("session-windows-failure"),
+    Case { idents: &["first", "second", "third"], ..case("session-windows-2-3-1") },
 ];
 
 /// The fixture folders, one per Flink version (`scripts/real-flink.sh`); every case is compared

@@ -327,5 +327,6 @@ public class RealFlinkFidelity36 {
         RealFlinkBroadcast39.register(m);
         RealFlinkBroadcast40.register(m);
         RealFlinkGraph38.register(m);
+        RealFlinkSession41.register(m);
     }
 }

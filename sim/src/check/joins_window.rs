@@ -150,10 +150,7 @@ impl<'a> SideWindow<'a> {
             );
         }
         let took = Took::of(run, name, w.aggregate)?;
-        let size = match w.assigner {
-            ckptsim::window::WindowAssigner::Tumbling { size_ms, .. }
-            | ckptsim::window::WindowAssigner::Sliding { size_ms, .. } => size_ms as i64,
-        };
+        let size = w.assigner.element_window_ms() as i64;
         Ok(SideWindow { name, aggregate: w.aggregate, size, took })
     }
 }

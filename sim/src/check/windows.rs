@@ -58,6 +58,8 @@ mod windows_print;
 mod windows_processing;
 #[path = "windows_restore.rs"]
 mod windows_restore;
+#[path = "windows_session.rs"]
+mod windows_session;
 #[path = "windows_stages.rs"]
 mod windows_stages;
 
@@ -105,6 +107,10 @@ pub(super) fn reference(spec: &JobSpec) -> Option<(WindowRef, BTreeMap<u64, bool
 fn first_reference(spec: &JobSpec) -> Option<(WindowRef, BTreeMap<u64, bool>)> {
     if spec.event_window().is_some_and(|w| w.time == ckptsim::window::WindowTime::Processing) {
         // Judged from the run's assignments (`windows_processing.rs`), not from the input.
+        return None;
+    }
+    if spec.event_window().is_some_and(|w| w.assigner.is_merging()) {
+        // Session windows: judged by their own reference (`windows_session.rs`).
         return None;
     }
     if spec.is_graph() {
@@ -282,6 +288,9 @@ fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
     if w.time == ckptsim::window::WindowTime::Processing {
         return windows_processing::judge(spec, run, w);
     }
+    if w.assigner.is_merging() {
+        return windows_session::judge(spec, run, w);
+    }
     if let Some(why) = windows_stages::unjudged(spec, run) {
         return Verdict::skip(NAME, why);
     }
@@ -296,10 +305,7 @@ fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
     }
     let exact = sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink);
     let rows: &Rows = if exact { &run.committed } else { &run.print_rows };
-    let size = match w.assigner {
-        ckptsim::window::WindowAssigner::Tumbling { size_ms, .. }
-        | ckptsim::window::WindowAssigner::Sliding { size_ms, .. } => size_ms as i64,
-    };
+    let size = w.assigner.element_window_ms() as i64;
     // AT_LEAST_ONCE checkpoints (barrier tracker, no alignment): a snapshot's window contents
     // may already hold elements that the restore replays, so each restore may count an element
     // once more (Flink's at-least-once state); sums and counts may overshoot by that much.
@@ -803,10 +809,7 @@ pub(crate) fn quiescent_short_firing(
     if !chain.is_empty() {
         return quiescent_chain(spec, chain, reference, rows, watermark);
     }
-    let size = match w.assigner {
-        ckptsim::window::WindowAssigner::Tumbling { size_ms, .. }
-        | ckptsim::window::WindowAssigner::Sliding { size_ms, .. } => size_ms as i64,
-    };
+    let size = w.assigner.element_window_ms() as i64;
     // The last row printed per (key, window).
     let mut last: BTreeMap<(Value, TimeWindow), &OutputRow> = BTreeMap::new();
     for r in rows {

@@ -105,10 +105,7 @@ pub(in crate::check) fn late_window(
         return Err("window after a late side output: an element with a negative number (the sums bound nothing)");
     }
     let mut anomalies = Vec::new();
-    let size = match w.assigner {
-        ckptsim::window::WindowAssigner::Tumbling { size_ms, .. }
-        | ckptsim::window::WindowAssigner::Sliding { size_ms, .. } => size_ms as i64,
-    };
+    let size = w.assigner.element_window_ms() as i64;
     let sink_rows = if two_pc { &rows.committed } else { &rows.print_rows };
     let mut results: Results = BTreeMap::new();
     for r in sink_rows.iter() {

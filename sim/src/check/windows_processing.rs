@@ -37,14 +37,12 @@ use crate::world::AssignmentRow;
 use ckptsim::ids::TaskId;
 use ckptsim::operator::Aggregate;
 use ckptsim::record::Lineage;
-use ckptsim::window::{EventWindowSpec, TimeWindow, WindowAssigner};
+use ckptsim::window::{EventWindowSpec, TimeWindow};
 
 /// The `windows` verdict of a job with a processing-time window `w`.
 pub(super) fn judge(spec: &JobSpec, run: &RunResult, w: &EventWindowSpec) -> Verdict {
     const NAME: &str = "windows";
-    let size = match w.assigner {
-        WindowAssigner::Tumbling { size_ms, .. } | WindowAssigner::Sliding { size_ms, .. } => size_ms as i64,
-    };
+    let size = w.assigner.element_window_ms() as i64;
     let agg = w.aggregate;
     let exact_sink = sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink);
     let at_least_once = super::replays_uncovered(spec);

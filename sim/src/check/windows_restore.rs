@@ -13,6 +13,9 @@
 //! `joins_window.rs` see it only when the job finishes; `window-state-not-restored`,
 //! `window-timers-not-restored` are named here too).
 //!
+//! Session windows (session 41): the merging window set (`MergingWindowSet`'s
+//! `merging-window-set` list state, window → state window) is part of what is compared.
+//!
 //! Not judged here, each for its reason:
 //! * Whether the checkpoint the JobManager chose, or the state a rescale assigned to the
 //!   subtask, is the right one: the checkpoint's own rules (`exactly-once`, `restart`,
@@ -56,7 +59,9 @@ pub(super) fn judge(run: &RunResult, anomalies: &mut Vec<Finding>) -> usize {
 
 /// "N windows (E elements) and T timers" of a window state.
 fn shape(s: &EventWindowState) -> String {
-    format!("{} window(s) and {} timer(s)", s.windows.len(), s.timers.len())
+    let merging =
+        if s.merging.is_empty() { String::new() } else { format!(", {} merging-set entries", s.merging.len()) };
+    format!("{} window(s){merging} and {} timer(s)", s.windows.len(), s.timers.len())
 }
 
 /// The first (key, window) whose contents differ, or a note that only the timers do.
@@ -74,6 +79,10 @@ fn first_difference(r: &WindowRestore) -> String {
     let stored: BTreeSet<_> = r.stored.windows.iter().map(|(k, _)| k).collect();
     if let Some((k, _)) = r.restored.windows.iter().find(|(k, _)| !stored.contains(k)) {
         return format!(": key {} window [{}, {}) is not in the checkpoint", k.0, k.1.start, k.1.end);
+    }
+    // Session windows (session 41): the merging window set, window → state window.
+    if r.stored.merging != r.restored.merging {
+        return "; the merging window sets (window -> state window) differ".to_owned();
     }
     "; the timers differ".to_owned()
 }

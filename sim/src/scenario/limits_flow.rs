@@ -116,7 +116,7 @@ impl Ctx<'_> {
             });
             if let OperatorKindSpec::EventWindow(w) = &o.kind {
                 let per = match w.assigner {
-                    WindowAssigner::Tumbling { .. } => 1,
+                    WindowAssigner::Tumbling { .. } | WindowAssigner::Session { .. } => 1,
                     WindowAssigner::Sliding { size_ms, slide_ms, .. } => size_ms.div_ceil(slide_ms.max(1)),
                 };
                 assignments = assignments.saturating_add(n.saturating_mul(per));

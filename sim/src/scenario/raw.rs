@@ -333,6 +333,9 @@ pub(crate) struct RawOperator {
     pub(crate) size_ms: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) slide_ms: Option<i64>,
+    /// A session window's gap (`window = "session"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) gap_ms: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) offset_ms: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]

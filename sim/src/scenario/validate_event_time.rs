@@ -9,7 +9,7 @@ use ckptsim::window::{EventWindowSpec, WindowAssigner, WindowTime};
 /// The watermark generators a source accepts in `watermarks`.
 pub const WATERMARK_NAMES: [&str; 3] = ["bounded-out-of-orderness", "monotonous", "none"];
 /// The window kinds an `event_window` accepts in `window`.
-pub const WINDOW_NAMES: [&str; 2] = ["tumbling", "sliding"];
+pub const WINDOW_NAMES: [&str; 3] = ["tumbling", "sliding", "session"];
 /// What an `event_window` does with late records (`late_records`).
 pub const LATE_RECORD_NAMES: [&str; 2] = ["drop", "side-output"];
 /// Largest absolute event timestamp (`ts_ms`): window arithmetic stays far from overflow.
@@ -69,6 +69,7 @@ impl Ctx<'_> {
             ("window", r.window.is_some()),
             ("size_ms", r.size_ms.is_some()),
             ("slide_ms", r.slide_ms.is_some()),
+            ("gap_ms", r.gap_ms.is_some()),
             ("offset_ms", r.offset_ms.is_some()),
             ("aggregate", r.aggregate.is_some()),
             ("allowed_lateness_ms", r.allowed_lateness_ms.is_some()),
@@ -184,7 +185,13 @@ impl Ctx<'_> {
     /// The `event_window` (or, `time` = processing, `processing_window`) operator `i`.
     pub(super) fn event_window(&self, i: usize, r: &RawOperator, time: WindowTime) -> Res<EventWindowSpec> {
         let p = |key: &str| format!("operators[{i}].{key}");
-        let window = r.window.as_deref().ok_or_else(|| self.missing(&p("window"), "tumbling or sliding"))?;
+        let window = r.window.as_deref().ok_or_else(|| self.missing(&p("window"), "tumbling, sliding or session"))?;
+        if window == "session" {
+            return self.session_window(i, r, time);
+        }
+        if r.gap_ms.is_some() {
+            return Err(self.err(&p("gap_ms"), "`gap_ms` only applies to window = \"session\""));
+        }
         if time == WindowTime::Processing {
             if let Some(key) =
                 [("allowed_lateness_ms", r.allowed_lateness_ms.is_some()), ("late_records", r.late_records.is_some())]
@@ -230,6 +237,15 @@ impl Ctx<'_> {
             };
             return Err(self.err(&p(key), e.to_string()));
         }
+        let (aggregate, allowed_lateness_ms, late_side_output) = self.window_function_keys(i, r)?;
+        let spec = EventWindowSpec { assigner, aggregate, allowed_lateness_ms, late_side_output, purging: false, time };
+        spec.validate().map_err(|e| self.err(&p("allowed_lateness_ms"), e.to_string()))?;
+        Ok(spec)
+    }
+
+    /// The aggregate, allowed lateness and late-records keys of window operator `i`.
+    fn window_function_keys(&self, i: usize, r: &RawOperator) -> Res<(Aggregate, u64, bool)> {
+        let p = |key: &str| format!("operators[{i}].{key}");
         let aggregate = match r.aggregate.as_deref() {
             None => Aggregate::Sum,
             Some(a) => Aggregate::parse(a).ok_or_else(|| {
@@ -248,9 +264,89 @@ impl Ctx<'_> {
                     .err(&p("late_records"), format!("unknown choice `{o}`; expected {}", list(&LATE_RECORD_NAMES))))
             }
         };
+        Ok((aggregate, allowed_lateness_ms, late_side_output))
+    }
+
+    /// Session 41: `window = "session"` (`EventTimeSessionWindows.withGap(gap_ms)`): `gap_ms`
+    /// REQUIRED and > 0; `size_ms`, `slide_ms`, `offset_ms` refused; event time only.
+    fn session_window(&self, i: usize, r: &RawOperator, time: WindowTime) -> Res<EventWindowSpec> {
+        let p = |key: &str| format!("operators[{i}].{key}");
+        if time == WindowTime::Processing {
+            return Err(self.err(
+                &p("window"),
+                "a processing_window cannot be a session window (ProcessingTimeSessionWindows is not modelled)",
+            ));
+        }
+        for (key, present) in
+            [("size_ms", r.size_ms.is_some()), ("slide_ms", r.slide_ms.is_some()), ("offset_ms", r.offset_ms.is_some())]
+        {
+            if present {
+                return Err(self.err(
+                    &p(key),
+                    format!("`{key}` does not apply to window = \"session\" (a session window has only `gap_ms`)"),
+                ));
+            }
+        }
+        let gap = r.gap_ms.ok_or_else(|| self.missing(&p("gap_ms"), "the gap of a session window"))?;
+        if gap <= 0 {
+            return Err(self.err(&p("gap_ms"), format!("must be > 0 (got {gap})")));
+        }
+        let assigner = WindowAssigner::Session { gap_ms: gap as u64 };
+        assigner.validate().map_err(|e| self.err(&p("gap_ms"), e.to_string()))?;
+        let (aggregate, allowed_lateness_ms, late_side_output) = self.window_function_keys(i, r)?;
         let spec = EventWindowSpec { assigner, aggregate, allowed_lateness_ms, late_side_output, purging: false, time };
         spec.validate().map_err(|e| self.err(&p("allowed_lateness_ms"), e.to_string()))?;
         Ok(spec)
+    }
+
+    /// Session 41: the shapes the `windows` checker judges session windows in, and no other: a
+    /// line `log-source → (map | flat_map | filter | key_by | rebalance)* → session window →
+    /// sink`, optionally with one more sink reading the window's late side output
+    /// (`inputs = ["<window>.late"]`). A session window in a graph (after a join or union, beside
+    /// or after another window, its late output into other operators) or with functions after it
+    /// would be judged by references that assume fixed windows, so it is refused here.
+    fn session_window_shape(&self, operators: &[OperatorSpec]) -> Res<()> {
+        let is_session =
+            |o: &OperatorSpec| matches!(&o.kind, OperatorKindSpec::EventWindow(w) if w.assigner.is_merging());
+        let Some(i) = operators.iter().position(is_session) else { return Ok(()) };
+        let why = "a session window is judged only in a line log-source -> map/flat_map/filter/key_by/rebalance -> \
+                   session window -> sink, with at most one more sink reading its late side output";
+        let plain = |j: usize, o: &OperatorSpec| {
+            (o.inputs.is_empty() || o.inputs == [j.wrapping_sub(1)]) && !o.late_input && o.late_gate.is_none()
+        };
+        for (j, o) in operators.iter().enumerate() {
+            let allowed = match j {
+                0 => matches!(o.kind, OperatorKindSpec::LogSource { .. }),
+                j if j < i => {
+                    plain(j, o)
+                        && matches!(
+                            o.kind,
+                            OperatorKindSpec::Map { .. }
+                                | OperatorKindSpec::FlatMap { .. }
+                                | OperatorKindSpec::Filter { .. }
+                                | OperatorKindSpec::KeyBy
+                                | OperatorKindSpec::Rebalance
+                        )
+                }
+                j if j == i => plain(j, o),
+                j if j == i + 1 => plain(j, o) && o.kind.is_sink(),
+                j => j == i + 2 && o.late_input && o.inputs == [i] && o.kind.is_sink(),
+            };
+            if !allowed {
+                let key = if plain(j, o) { "kind" } else { "inputs" };
+                return Err(self.err(
+                    &format!("operators[{j}].{key}"),
+                    format!("`{}` with the session window `{}`: {why}", o.name, operators[i].name),
+                ));
+            }
+        }
+        if i + 1 == operators.len() {
+            return Err(self.err(
+                &format!("operators[{i}].kind"),
+                format!("the session window `{}` needs a sink after it: {why}", operators[i].name),
+            ));
+        }
+        Ok(())
     }
 
     /// Cross-checks: timestamps in the input exactly when the source has event time; an
@@ -263,6 +359,7 @@ impl Ctx<'_> {
         stop_at_ms: u64,
     ) -> Res<()> {
         let any_event_time = operators.iter().any(|o| o.kind.is_source() && o.event_time);
+        self.session_window_shape(operators)?;
         // Session 40: a broadcast process's event-time timers sit at each keyed record's
         // timestamp and fire on the combined watermark of both inputs.
         let timed =

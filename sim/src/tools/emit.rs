@@ -194,6 +194,11 @@ fn event_window(w: &ckptsim::window::EventWindowSpec, r: &mut RawOperator) {
             r.slide_ms = Some(signed(slide_ms));
             offset_ms
         }
+        WindowAssigner::Session { gap_ms } => {
+            r.window = Some("session".into());
+            r.gap_ms = Some(signed(gap_ms));
+            0
+        }
     };
     r.offset_ms = unless_default(offset, 0);
     r.aggregate = Some(w.aggregate.name().to_string());

@@ -300,7 +300,8 @@ fn join_counts(st: &ckptsim::join::JoinState) -> BTreeMap<Value, usize> {
 /// Per key of a keyed window's state, its open windows and timers.
 fn window_counts(st: &ckptsim::window::EventWindowState) -> BTreeMap<Value, usize> {
     let mut n = BTreeMap::new();
-    for k in st.windows.iter().map(|((k, _), _)| k).chain(st.timers.iter().map(|t| &t.key)) {
+    let merging = st.merging.iter().map(|((k, _), _)| k);
+    for k in st.windows.iter().map(|((k, _), _)| k).chain(st.timers.iter().map(|t| &t.key)).chain(merging) {
         *n.entry(k.clone()).or_default() += 1;
     }
     n
@@ -547,6 +548,7 @@ fn take_keys(st: &mut OperatorState, take: &dyn Fn(&Value) -> bool) -> OperatorS
             let mut out = ckptsim::window::EventWindowState::default();
             (out.windows, w.windows) = std::mem::take(&mut w.windows).into_iter().partition(|e| take(&e.0 .0));
             (out.timers, w.timers) = std::mem::take(&mut w.timers).into_iter().partition(|t| take(&t.key));
+            (out.merging, w.merging) = std::mem::take(&mut w.merging).into_iter().partition(|e| take(&e.0 .0));
             OperatorState::EventWindow(out)
         }
         OperatorState::Join(j) => {

@@ -578,6 +578,11 @@ pub(crate) fn case(variant: Variant) -> Result<Case, &'static str> {
             checker: "state",
             search: Search::Bfs,
         }),
+        // Session 41 (session41): session windows; the explorer's tiny jobs have none. No
+        // explorer case tried yet.
+        Variant::SessionMergeLosesContents => {
+            Err("posed on a world scenario only (session 41, no explorer case tried yet)")
+        }
         // Session 40: late39's and bcast39's plants. The driver needed no new mechanism: it
         // builds tasks with the core's `task_build` (the plants are there), marks a window on a
         // late side branch as the world does (`world::mark_late_fed`) and records restored

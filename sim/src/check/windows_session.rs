@@ -1,0 +1,326 @@
+//! Part of the `windows` checker (session 41): event-time session windows (`window = "session"`, Flink's `EventTimeSessionWindows` with `WindowOperator`'s merging branch) against a reference of each key's sessions.
+//!
+//! **Reference.** Every input is folded through the functions before the window (the loader
+//! admits only a line `log-source → map/flat_map/filter/key_by/rebalance → session window →
+//! sink`, `validate_event_time.rs` `session_window_shape`) and each element gets its window
+//! `[ts, ts + gap)`. Per key, the *ideal sessions* are the covers of the runs of intersecting
+//! element windows (`TimeWindow#mergeWindows`: touching windows merge) over every element.
+//! Whatever arrives and whatever is late, every window the operator ever holds is a union of
+//! element windows of one ideal session, so every result's timestamp (its window's
+//! `maxTimestamp`) lies inside one ideal session of its key.
+//!
+//! Which windows fire depends on the order of arrival and on the watermark: a session fired or
+//! cleaned up before its bridging element arrives never merges with it. The reference bounds the
+//! watermark an element can meet at the window as the `windows` checker does (the largest
+//! timestamp earlier in its partition, minus the out-of-orderness bound, minus 1; no bound with
+//! idleness unless one channel carries everything, `windows_graph::idleness_harmless`;
+//! `Long.MIN_VALUE` without watermarks). A session is *determined* when every element of it meets
+//! a watermark below `start + gap − 1`, the smallest `maxTimestamp` any part of it can have: then
+//! no part of it fires or is cleaned up before its last element arrived (the combined watermark
+//! stays at or below each element's bound until that element is processed), in every attempt —
+//! a restore starts the watermark at `Long.MIN_VALUE` again and replays a prefix. A determined
+//! session fires once per attempt that reaches its end, at its `maxTimestamp`, with every element.
+//!
+//! **Judging.**
+//! * `session-wrong-value`: a result whose timestamp lies in no ideal session of its key, or
+//!   that names an input outside that session; a result of a determined session at another
+//!   timestamp than its end (the session split) or with another value than its elements' aggregate
+//!   (contents lost or counted twice in a merge).
+//! * `session-fired-twice`: a two-phase-commit sink committed a determined session more than once.
+//! * `session-lost`: every firing is in the output (`finished_all`: the job FINISHED at the end of
+//!   its input) and a determined session has no result.
+//! * `late-misjudged`: an element of a determined session went to the late side output.
+//!
+//! Not judged, each for its reason: the sessions that are not determined (which of their parts
+//! merge depends on the watermark's timing; the valve rule, `windows_valve.rs`, still judges each
+//! of their firings and late elements against the task's combined watermark, and the restore rule
+//! compares each restored merging window set with its checkpoint); under AT_LEAST_ONCE or with a
+//! two-phase-commit sink without checkpoints, a session committed twice (a replay may fire it
+//! again), and sums and counts beyond one more count of each element per restore; a
+//! stop-with-savepoint with drain that did not end the job, and the values after any drained stop
+//! (the sources' MAX_WATERMARK fires a session with the part the savepoint covers); integer keys
+//! (a result does not name its key).
+
+use super::*;
+use ckptsim::operator::{Aggregate, Operator, OperatorContext, OperatorKind, SurvivingCounters};
+use ckptsim::record::{Lineage, Record};
+use ckptsim::watermark::GeneratorKind;
+use ckptsim::window::TimeWindow;
+
+/// One element of a session in the reference.
+struct SessionElement {
+    input_seq: u64,
+    number: i64,
+    ts: i64,
+    /// The highest watermark it can meet at the window (`i64::MAX`: unbounded).
+    bound: i64,
+}
+
+/// One ideal session of a key: its cover and its elements.
+struct Session {
+    window: TimeWindow,
+    elements: Vec<SessionElement>,
+    determined: bool,
+}
+
+/// The elements per key, after the functions before the window, with their watermark bounds.
+fn elements(spec: &JobSpec) -> Option<BTreeMap<Value, Vec<SessionElement>>> {
+    let InputSpec::Log { records, .. } = &spec.input else { return None };
+    let ts = &spec.input_options.timestamps;
+    if ts.len() != records.len() {
+        return None;
+    }
+    let at = spec.operators.iter().position(|o| matches!(o.kind, OpKind::EventWindow(_)))?;
+    let strategy = spec
+        .operators
+        .first()
+        .and_then(|o| o.watermarks)
+        .filter(|s| s.auto_watermark_interval_ms != crate::spec::NO_WATERMARKS_INTERVAL_MS);
+    let idle = strategy.is_some_and(|s| s.idle_timeout_ms.is_some())
+        && !windows_graph::idleness_harmless(spec, at, &spec.upstream_of(at));
+    let out_of_orderness = strategy.map(|s| match s.generator {
+        GeneratorKind::BoundedOutOfOrderness { max_out_of_orderness_ms } => max_out_of_orderness_ms as i64,
+        GeneratorKind::MonotonousTimestamps => 0,
+    });
+    let mut ops: Vec<Operator> = spec.operators[..at]
+        .iter()
+        .filter_map(|o| match &o.kind {
+            OpKind::Map(u) => Some(OperatorKind::Map(*u)),
+            OpKind::FlatMap(u) => Some(OperatorKind::FlatMap(*u)),
+            OpKind::Filter(u) => Some(OperatorKind::Filter(*u)),
+            _ => None,
+        })
+        .map(|k| Operator::new(k, vec![]))
+        .collect();
+    let mut max_ts: BTreeMap<u32, i64> = BTreeMap::new();
+    let mut counters = SurvivingCounters::default();
+    let mut by_key: BTreeMap<Value, Vec<SessionElement>> = BTreeMap::new();
+    for (seq, ((_, p, v), &t)) in records.iter().zip(ts).enumerate() {
+        let bound = match (out_of_orderness, max_ts.get(&p)) {
+            (None, _) => i64::MIN,
+            _ if idle => i64::MAX,
+            (Some(d), Some(m)) => m.saturating_sub(d).saturating_sub(1),
+            (Some(_), None) => i64::MIN,
+        };
+        let e = max_ts.entry(p).or_insert(t);
+        *e = (*e).max(t);
+        let mut cur = vec![Record {
+            value: Value::str(&v),
+            lineage: Lineage { input_seq: seq as u64, sub: 0 },
+            timestamp: Some(t),
+        }];
+        for op in ops.iter_mut() {
+            let mut next = Vec::new();
+            for r in cur.drain(..) {
+                let mut ctx = OperatorContext { now_ms: 0, counters: &mut counters, instance: "session-reference" };
+                let _ = op.process(&mut ctx, r, &mut next);
+            }
+            cur = next;
+        }
+        for r in cur {
+            by_key.entry(key_of(&r.value)).or_default().push(SessionElement {
+                input_seq: seq as u64,
+                number: number(&r.value),
+                ts: r.timestamp.unwrap_or(t),
+                bound,
+            });
+        }
+    }
+    Some(by_key)
+}
+
+/// The ideal sessions of one key's elements (see the module doc).
+fn sessions(gap: i64, mut elems: Vec<SessionElement>) -> Vec<Session> {
+    elems.sort_by_key(|e| (e.ts, e.input_seq));
+    let mut out: Vec<Session> = Vec::new();
+    for e in elems {
+        let w = TimeWindow { start: e.ts, end: e.ts.saturating_add(gap) };
+        match out.last_mut() {
+            // TimeWindow#intersects with the cover so far (its start is at or before e.ts).
+            Some(s) if w.start <= s.window.end => {
+                s.window.end = s.window.end.max(w.end);
+                s.elements.push(e);
+            }
+            _ => out.push(Session { window: w, elements: vec![e], determined: false }),
+        }
+    }
+    for s in &mut out {
+        let first_end = s.window.start.saturating_add(gap).saturating_sub(1);
+        s.determined = s.elements.iter().all(|e| e.bound < first_end);
+    }
+    out
+}
+
+/// Judges a job whose window is a session window (see the module doc).
+pub(super) fn judge(spec: &JobSpec, run: &RunResult, w: &ckptsim::window::EventWindowSpec) -> Verdict {
+    const NAME: &str = "windows";
+    let Some(by_key) = elements(spec) else {
+        return Verdict::skip(NAME, "no timestamped log input to compute the sessions from");
+    };
+    if by_key.keys().any(|k| !matches!(k, Value::Str(_))) {
+        return Verdict::skip(NAME, "integer keys: window results do not name their key");
+    }
+    let stop = super::super::finished_by_stop(run);
+    if run.stops.iter().any(|s| s.drain && stop.is_none_or(|f| f.at_ms != s.at_ms)) {
+        return Verdict::skip(
+            NAME,
+            "a stop-with-savepoint with drain that did not end the job: its sessions fired with part of their \
+             elements before the stop failed",
+        );
+    }
+    let gap = w.assigner.element_window_ms() as i64;
+    let sessions: BTreeMap<Value, Vec<Session>> = by_key.into_iter().map(|(k, e)| (k, sessions(gap, e))).collect();
+    let exact = sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink);
+    let rows: &Rows = if exact { &run.committed } else { &run.print_rows };
+    let values_judged = !run.stops.iter().any(|s| s.drain);
+    // AT_LEAST_ONCE (or a 2PC sink without checkpoints): each restore may count an element once
+    // more (the `windows` checker's `extra_counts`); no restore, no replay.
+    let extra = if replays_uncovered(spec) { Some(run.restores.len() as i128) } else { None };
+    let mut anomalies = Vec::new();
+    // Results per (key, session start), in output order.
+    let mut fired: BTreeMap<(Value, i64), Vec<OutputRow>> = BTreeMap::new();
+    for r in rows {
+        let Some(t) = r.timestamp else {
+            anomalies.push(
+                Finding::new(
+                    "session-wrong-value",
+                    format!("session wrong value: t={} result {} carries no timestamp", r.time_ms, r.value),
+                )
+                .at(r.time_ms),
+            );
+            continue;
+        };
+        let key = key_of(&r.value);
+        let found = sessions.get(&key).and_then(|ss| ss.iter().find(|s| s.window.start <= t && t < s.window.end));
+        let bad = match found {
+            None => Some("no session of its key holds that timestamp".to_owned()),
+            Some(s) if !s.elements.iter().any(|e| e.input_seq == r.lineage.input_seq) => {
+                Some(format!("it names input #{} which is not in session {}", r.lineage.input_seq, s.window))
+            }
+            Some(_) => None,
+        };
+        if let Some(why) = bad {
+            anomalies.push(
+                Finding::new(
+                    "session-wrong-value",
+                    format!("session wrong value: t={} key {key} result {} at ts {t}: {why}", r.time_ms, r.value),
+                )
+                .at(r.time_ms)
+                .with("key", &key),
+            );
+            continue;
+        }
+        let start = found.expect("found").window.start;
+        fired.entry((key, start)).or_default().push(r);
+    }
+    // Every firing in the output: the job FINISHED by the end of its input (not by a stop, whose
+    // savepoint covers part of the input only; a drained stop fires partial sessions).
+    let finished = super::finished_all(spec, run, exact);
+    let (mut determined, mut judged_rows) = (0usize, 0usize);
+    let mut surely: BTreeMap<u64, bool> = BTreeMap::new();
+    for (key, ss) in &sessions {
+        for s in ss.iter().filter(|s| s.determined) {
+            determined += 1;
+            s.elements.iter().for_each(|e| {
+                surely.insert(e.input_seq, true);
+            });
+            let got = fired.get(&(key.clone(), s.window.start)).map(Vec::as_slice).unwrap_or(&[]);
+            judged_rows += got.len();
+            judge_session(w.aggregate, key, s, got, (exact, values_judged, extra, finished), &mut anomalies);
+        }
+    }
+    super::late_misjudged(spec, run, &surely, &mut anomalies);
+    let total: usize = sessions.values().map(Vec::len).sum();
+    let summary = format!(
+        "{total} sessions ({determined} determined), {} results{}, {judged_rows} of them of determined sessions",
+        rows.len(),
+        if exact { " committed" } else { " printed" }
+    );
+    Verdict::from(NAME, anomalies, summary)
+}
+
+/// One determined session `s` against its results `got`; `how` = (exact sink, values judged,
+/// replays that may count an element again (`Some(restores)`), every firing in the output).
+fn judge_session(
+    agg: Aggregate,
+    key: &Value,
+    s: &Session,
+    got: &[OutputRow],
+    (exact, values_judged, extra, finished): (bool, bool, Option<i128>, bool),
+    anomalies: &mut Vec<Finding>,
+) {
+    let end = s.window.max_timestamp();
+    let x = |e: &SessionElement| if agg == Aggregate::Count { 1 } else { e.number };
+    let want = super::aggregate(agg, s.elements.iter().map(x)).unwrap_or(0);
+    // Sums and counts may overshoot by `extra` replays of each element (max and min do not move).
+    let (low, high) = match (agg, extra) {
+        (Aggregate::Sum | Aggregate::Count, Some(n)) => {
+            let neg: i128 = s.elements.iter().map(|e| i128::from(x(e))).filter(|v| *v < 0).sum();
+            let pos: i128 = s.elements.iter().map(|e| i128::from(x(e))).filter(|v| *v > 0).sum();
+            (want + n * neg, want + n * pos)
+        }
+        _ => (want, want),
+    };
+    for r in got {
+        let value = i128::from(number(&r.value));
+        let why = if r.timestamp != Some(end) {
+            Some(format!(
+                "fired at ts {} inside the session, which ends at {end}: the session was split",
+                r.timestamp.unwrap_or(i64::MIN)
+            ))
+        } else if values_judged && (value < low || value > high) {
+            let range = if low == high { String::new() } else { format!(" ({low}..={high} with replays)") };
+            Some(format!(
+                "its {} elements give {want}{range} (contents lost or counted twice in a merge)",
+                s.elements.len()
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            anomalies.push(
+                Finding::new(
+                    "session-wrong-value",
+                    format!(
+                        "session wrong value: t={} key {key} session {}: result {}, but {why}",
+                        r.time_ms, s.window, r.value
+                    ),
+                )
+                .at(r.time_ms)
+                .with("key", key),
+            );
+            return;
+        }
+    }
+    if exact && values_judged && extra.is_none() && got.len() > 1 {
+        let times: Vec<u64> = got.iter().map(|r| r.time_ms).collect();
+        anomalies.push(
+            Finding::new(
+                "session-fired-twice",
+                format!(
+                    "session fired twice: t={} key {key} session {}: {} firings committed at {times:?} ms, Flink fires \
+                     a session whose every element meets a watermark below its first end once",
+                    times[1],
+                    s.window,
+                    got.len()
+                ),
+            )
+            .at(times[1])
+            .with("key", key),
+        );
+    }
+    if finished && got.is_empty() {
+        let inputs: Vec<u64> = s.elements.iter().map(|e| e.input_seq).collect();
+        anomalies.push(
+            Finding::new(
+                "session-lost",
+                format!(
+                    "session lost: key {key} session {} (inputs {inputs:?}, every one surely on time) has no result, \
+                     though every firing is in the output",
+                    s.window
+                ),
+            )
+            .with("key", key),
+        );
+    }
+}
