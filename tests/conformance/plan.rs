@@ -342,7 +342,7 @@ fn plan_checkpoint(
     while let Some(o) = c.poll_output() {
         match o {
             CoordinatorOutput::Completed(cp) if cp.id == CheckpointId(1) => end = Some(Ok(cp.tasks.clone())),
-            CoordinatorOutput::Aborted { id, reason, .. } if id == CheckpointId(1) => end = Some(Err(reason)),
+            CoordinatorOutput::Aborted { id: CheckpointId(1), reason, .. } => end = Some(Err(reason)),
             _ => {}
         }
     }
