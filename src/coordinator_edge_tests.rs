@@ -395,40 +395,58 @@ fn master_hook_answers_count_only_from_registered_hooks_for_the_checkpoint_trigg
     }
 }
 
-/// A hook acknowledges a checkpoint that expired during its trigger phase. Flink's trigger
+/// A hook acknowledges a checkpoint that expired during its trigger phase. Flink 1.11's trigger
 /// phase (`isTriggering`) lasts until the hooks' futures complete, whatever happened to the
 /// checkpoint meanwhile; then `CheckpointCoordinator#onTriggerFailure` sees a disposed
-/// checkpoint and hands `TRIGGER_CHECKPOINT_FAILURE` to the failure manager, which ignores
-/// that reason (`CheckpointFailureManager#checkFailureCounter`; our failure-manager table row
+/// checkpoint, and the failure manager ignores `TRIGGER_CHECKPOINT_FAILURE`
+/// (`CheckpointFailureManager#checkFailureCounter`; our failure-manager table row
 /// `TriggerCheckpointFailure`). So: nothing reaches the tasks, the expiry stays the one counted
-/// failure, and the request queued behind the trigger phase runs when the phase ends. The same
-/// after a shutdown during the phase: the late acknowledgement changes nothing.
+/// failure, and the request queued behind the trigger phase runs when the phase ends. 2.x
+/// (FLINK-26394) ends the phase at the expiry itself (`PendingCheckpoint#abort` completes the
+/// `masterTriggerCompletionPromise`): the queued request runs then, and the hook's late answer
+/// is stale. The same after a shutdown during the phase: the late acknowledgement changes
+/// nothing.
 #[test]
 fn a_hook_acknowledging_an_expired_checkpoint_triggers_nothing_and_counts_nothing() {
     let config = cfg(None, |c| {
         c.timeout_ms = 100;
         c.tolerable_failures = 5;
     });
-    let mut c = CheckpointCoordinator::new(&config, Profile::Flink23, Variant::Correct, vec![TaskId(0)], 0);
-    c.handle_execution_view(0, running_view(), 0);
-    c.add_master_hook(HookId(7));
-    c.request(10, RequestKind::Manual);
-    assert_eq!(drain(&mut c, 10), vec!["t=10 trigger-hooks id=1 ckpt"]);
-    c.request(20, RequestKind::Manual);
-    assert_eq!(c.queued_request_kinds(), vec![RequestKind::Manual], "queued behind the trigger phase");
-    c.handle_timeout(110);
-    assert_eq!(drain(&mut c, 110), vec!["t=110 abort id=1 ckpt CHECKPOINT_EXPIRED", "t=110 notify-aborted id=1"]);
-    assert!(c.is_triggering(), "the trigger phase outlives the expiry (the hooks still run)");
-    assert_eq!(c.queued_requests(), 1, "nothing is chosen while the hooks run");
-    assert_eq!(c.consecutive_failures(), 1);
-    c.handle_master_hook_ack(200, CheckpointId(1), HookId(7));
-    assert_eq!(
-        drain(&mut c, 200),
-        vec!["t=200 trigger-hooks id=2 ckpt"],
-        "no trigger for the expired checkpoint; the queued request runs"
-    );
-    assert_eq!(c.consecutive_failures(), 1, "TRIGGER_CHECKPOINT_FAILURE is not counted");
-    assert_eq!(c.pending_ids(), vec![CheckpointId(2)]);
+    for profile in [Profile::Flink111, Profile::Flink23] {
+        let mut c = CheckpointCoordinator::new(&config, profile, Variant::Correct, vec![TaskId(0)], 0);
+        c.handle_execution_view(0, running_view(), 0);
+        c.add_master_hook(HookId(7));
+        c.request(10, RequestKind::Manual);
+        assert_eq!(drain(&mut c, 10), vec!["t=10 trigger-hooks id=1 ckpt"]);
+        c.request(20, RequestKind::Manual);
+        assert_eq!(c.queued_request_kinds(), vec![RequestKind::Manual], "queued behind the trigger phase");
+        c.handle_timeout(110);
+        let expired = vec!["t=110 abort id=1 ckpt CHECKPOINT_EXPIRED", "t=110 notify-aborted id=1"];
+        if profile == Profile::Flink23 {
+            let mut want = expired.clone();
+            want.push("t=110 trigger-hooks id=2 ckpt");
+            assert_eq!(drain(&mut c, 110), want, "2.x: the expiry ends the trigger phase, the queued request runs");
+            assert!(c.is_triggering() && c.queued_requests() == 0, "checkpoint 2's own trigger phase");
+        } else {
+            assert_eq!(drain(&mut c, 110), expired);
+            assert!(c.is_triggering(), "1.11: the trigger phase outlives the expiry (the hooks still run)");
+            assert_eq!(c.queued_requests(), 1, "nothing is chosen while the hooks run");
+        }
+        assert_eq!(c.consecutive_failures(), 1);
+        c.handle_master_hook_ack(200, CheckpointId(1), HookId(7));
+        let late = drain(&mut c, 200);
+        if profile == Profile::Flink23 {
+            assert!(late.is_empty(), "2.x: the late answer for checkpoint 1 is stale: {late:?}");
+        } else {
+            assert_eq!(
+                late,
+                vec!["t=200 trigger-hooks id=2 ckpt"],
+                "no trigger for the expired checkpoint; the queued request runs"
+            );
+        }
+        assert_eq!(c.consecutive_failures(), 1, "TRIGGER_CHECKPOINT_FAILURE is not counted");
+        assert_eq!(c.pending_ids(), vec![CheckpointId(2)]);
+    }
 
     // Shut down during the trigger phase, the hook answers afterwards.
     let mut c = CheckpointCoordinator::new(&config, Profile::Flink111, Variant::Correct, vec![TaskId(0)], 0);

@@ -333,6 +333,26 @@ impl Profile {
         matches!(self, Profile::Flink23)
     }
 
+    /// §1.5 trigger phase with master hooks / operator coordinators: 2.x (1.15+, FLINK-26394)
+    /// completes the pending checkpoint's `masterTriggerCompletionPromise` exceptionally when the
+    /// checkpoint is aborted (`PendingCheckpoint#abort`), so an abort (expiry, decline, failover)
+    /// ends the trigger phase (`onTriggerFailure`: `isTriggering = false`, queued requests
+    /// served) without waiting for a hook that may never answer
+    /// (`CheckpointCoordinatorTest#testTimeoutWhileCheckpointOperatorCoordinatorNotFinishing`).
+    /// 1.11 waits for every hook's answer first (`CheckpointCoordinatorTriggeringTest
+    /// #testTriggerCheckpointRequestCancelled`, 1.11 form).
+    pub fn trigger_phase_ends_on_abort(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
+    /// §1.6 the completed-checkpoint store throws on an add: 2.x (1.18+, FLINK-32347) hands
+    /// `FINALIZE_CHECKPOINT_FAILURE` to the failure manager (`reportFailedCheckpoint`), and
+    /// records no success; 1.11's `completePendingCheckpoint` had already called
+    /// `handleCheckpointSuccess` before the add and only sends the abort messages.
+    pub fn store_failure_reaches_failure_manager(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
     /// §1.5 trigger pre-check: 2.x's `DefaultCheckpointPlanCalculator` (FLINK-22379) fails the
     /// trigger with `NOT_ALL_REQUIRED_TASKS_RUNNING` unless every task it waits for (every task
     /// not FINISHED, FLIP-147) is RUNNING; 1.11 checks only the tasks it triggers (the sources).

@@ -50,9 +50,11 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use thiserror::Error;
 
+mod finished_state;
 mod in_flight;
+use finished_state::check_finished_state;
 use in_flight::{carry_in_flight_and_padding, check_in_flight};
-pub use in_flight::{rescale_in_flight, ChannelMapper, InFlightRouting, InputChannel, TaskInputs};
+pub use in_flight::{rescale_in_flight, ChannelMapper, GateSource, InFlightRouting, InputChannel, TaskInputs};
 
 // --------------------------------------------------------------------- operator list state
 
@@ -309,6 +311,24 @@ pub enum RescaleError {
         /// The partition.
         partition: PartitionId,
     },
+    /// A new vertex (chain) whose operators' states in the checkpoint are finished differently
+    /// (Flink's `VertexFinishedStateChecker`, 2.x; `finished_state.rs`).
+    #[error("Can not restore vertex {vertex} which contain mixed operator finished state: {states}")]
+    MixedFinishedState {
+        /// The vertex (its head operator's uid).
+        vertex: String,
+        /// The finished states found, sorted, as Flink prints them.
+        states: String,
+    },
+    /// A finished vertex of the new job follows one that is not finished enough
+    /// (`VertexFinishedStateChecker`'s predecessor rules; the message is Flink's).
+    #[error("{message}")]
+    FinishedPredecessor {
+        /// The vertex (its head operator's uid).
+        vertex: String,
+        /// Flink's message.
+        message: String,
+    },
     /// Unaligned in-flight channel state that cannot move to the new job: on a forward (or
     /// broadcast) edge whose parallelism changed (Flink: `SubtaskStateMapper.UNSUPPORTED`), on
     /// an exchange the new job chains (Flink: `StateAssignmentOperation#getChannelState`), or
@@ -429,6 +449,10 @@ pub fn assign(
     validate_layout(old)?;
     validate_layout(new)?;
     let old_ops: BTreeMap<&str, &OperatorLayout> = old.operators.iter().map(|o| (o.uid.as_str(), o)).collect();
+    if profile.checkpoints_after_tasks_finish() {
+        // `StateAssignmentOperation#assignStates` checks the finished states first.
+        check_finished_state(cp, &old_ops, new)?;
+    }
     let new_uids: BTreeSet<&str> = new.operators.iter().map(|o| o.uid.as_str()).collect();
     for op in &old.operators {
         if !new.allow_non_restored_state

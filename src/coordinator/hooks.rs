@@ -28,11 +28,15 @@ impl CheckpointCoordinator {
 
     /// `hook` acknowledged checkpoint `id` (its master state / coordinator checkpoint is done).
     /// When every hook has, the trigger phase ends: the tasks are triggered if the checkpoint is
-    /// still pending and no task finished during the phase (2.x: if one did, the trigger to it
+    /// still pending and no task finished during the phase (then, if every task acknowledged
+    /// already, the checkpoint completes; 2.x: if a task finished, the trigger to it
     /// fails and the checkpoint is aborted with `TRIGGER_CHECKPOINT_FAILURE`, as in
-    /// `CheckpointCoordinatorTest#testTasksFinishDuringTriggering`); if it was aborted meanwhile (e.g. expired), nothing is triggered and the
-    /// failure manager hears `TRIGGER_CHECKPOINT_FAILURE` for it (Flink's `onTriggerFailure`
-    /// on a disposed checkpoint). Then queued requests are served. Stale acks are ignored.
+    /// `CheckpointCoordinatorTest#testTasksFinishDuringTriggering`); if it was aborted meanwhile
+    /// (e.g. expired; 1.11 only: 2.x ends the phase at the abort,
+    /// [`Profile::trigger_phase_ends_on_abort`](crate::Profile::trigger_phase_ends_on_abort)),
+    /// nothing is triggered and the failure manager hears `TRIGGER_CHECKPOINT_FAILURE` for it
+    /// (Flink's `onTriggerFailure` on a disposed checkpoint). Then queued requests are served.
+    /// Stale acks are ignored.
     pub fn handle_master_hook_ack(&mut self, now_ms: u64, id: CheckpointId, hook: HookId) {
         self.enter(now_ms);
         let mut done = false;
@@ -79,6 +83,12 @@ impl CheckpointCoordinator {
                     stop,
                     periodic,
                 });
+                // Every task may have acknowledged already (an externally induced source
+                // checkpoints on the hook's call): `maybeCompleteCheckpoint` after the trigger
+                // (1.11.2, FLINK-18641, and 2.x).
+                if self.fully_acked(t.id) {
+                    self.complete(now_ms, t.id);
+                }
             }
             None if !self.shut_down => self.report_failure(Some(t.id), t.kind, reason, None),
             None => {}

@@ -64,11 +64,20 @@ impl CheckpointCoordinator {
             } else if self.variant == Variant::LateAckCompletesExpired {
                 done = self.adopt_late_ack(id, task, snapshot);
             }
-            if done && self.fully_acked(id) {
+            // A checkpoint in its trigger phase is not fully acknowledged before its master
+            // hooks / coordinators are (`PendingCheckpoint#isFullyAcknowledged`): tasks of an
+            // externally induced source may acknowledge first; it completes when the phase
+            // ends (`hooks.rs`).
+            if done && self.fully_acked(id) && !self.in_trigger_phase(id) {
                 self.complete(now_ms, id);
             }
         }
         self.finish(now_ms);
+    }
+
+    /// Checkpoint `id` waits for its master hooks (Flink's `isTriggering` for it).
+    pub(super) fn in_trigger_phase(&self, id: CheckpointId) -> bool {
+        self.triggering.as_ref().is_some_and(|t| t.id == id)
     }
 
     /// The planted [`Variant::LateAckCompletesExpired`]: a late acknowledgement of the newest
@@ -216,6 +225,13 @@ impl CheckpointCoordinator {
             None
         };
         self.outputs.push_back(CoordinatorOutput::NotifyAborted { id, latest_completed });
+        if self.profile.trigger_phase_ends_on_abort() && self.in_trigger_phase(id) {
+            // 2.x: the abort completes the trigger's `masterTriggerCompletionPromise`, and
+            // `onTriggerFailure` ends the phase at once (a hook's later answer is stale). Its
+            // second report of this id to the failure manager is left out: it carries the
+            // abort's own reason, which 2.x counts once per id (`countedCheckpointIds`).
+            self.triggering = None;
+        }
         if p.stop.is_some() {
             // A synchronous savepoint: its failure may fail the job (failure_manager.rs).
             if let Some(fail) = self.failure_manager.handle_sync_savepoint_failure(id, reason, task) {
@@ -223,6 +239,27 @@ impl CheckpointCoordinator {
             }
         } else {
             self.report_failure(Some(id), p.kind, reason, task);
+        }
+        self.reevaluate = true;
+    }
+
+    /// The store refused the finalized checkpoint `id` ([`CheckpointCoordinator::fail_next_store_add`]):
+    /// Flink's `completePendingCheckpoint` removes the pending checkpoint, sends the abort
+    /// messages and throws `FINALIZE_CHECKPOINT_FAILURE`; no completion, no subsumption, no new
+    /// min-pause anchor.
+    fn store_add_failed(&mut self, id: CheckpointId, kind: CheckpointKind, trigger_ms: u64, periodic: bool) {
+        let reason = CheckpointFailureReason::FinalizeCheckpointFailure;
+        self.outputs.push_back(CoordinatorOutput::Aborted { id, kind, reason, trigger_ms, periodic });
+        let latest_completed = if self.profile.abort_notification_carries_latest_completed() {
+            self.store.latest().map(|c| c.id)
+        } else {
+            None
+        };
+        self.outputs.push_back(CoordinatorOutput::NotifyAborted { id, latest_completed });
+        if self.profile.store_failure_reaches_failure_manager() {
+            self.report_failure(Some(id), kind, reason, None);
+        } else {
+            self.failure_manager.handle_checkpoint_success(id);
         }
         self.reevaluate = true;
     }
@@ -271,13 +308,17 @@ impl CheckpointCoordinator {
             size_bytes,
             external: false,
         });
-        self.outputs.push_back(CoordinatorOutput::Completed(cp.clone()));
         let is_checkpoint = p.kind == CheckpointKind::Checkpoint;
         // The planted `savepoint-enters-store`: 2.3 stores its savepoints as 1.11 does.
-        if is_checkpoint
+        let stored = is_checkpoint
             || self.profile.savepoints_in_completed_store()
-            || self.variant == Variant::SavepointEntersStore
-        {
+            || self.variant == Variant::SavepointEntersStore;
+        if stored && std::mem::take(&mut self.fail_next_store_add) {
+            self.store_add_failed(id, p.kind, p.trigger_ms, p.periodic);
+            return;
+        }
+        self.outputs.push_back(CoordinatorOutput::Completed(cp.clone()));
+        if stored {
             self.store_add(cp);
         } else {
             self.unstored_savepoint = Some(cp);

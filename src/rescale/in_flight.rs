@@ -19,6 +19,20 @@ pub struct TaskInputs {
     pub subtask: u32,
     /// Channel `c` of the task is `channels[c]`.
     pub channels: Vec<InputChannel>,
+    /// Gate `g` (the vertex's input edge `g`) reads from `gates[g]` (for Flink's
+    /// `VertexFinishedStateChecker`, `finished_state.rs`); empty: edges unknown.
+    #[serde(default)]
+    pub gates: Vec<GateSource>,
+}
+
+/// The upstream side of one input edge of a vertex.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GateSource {
+    /// The upstream vertex (its head operator's uid, as [`TaskInputs::vertex`]).
+    pub upstream: String,
+    /// Flink's `DistributionPattern.ALL_TO_ALL` (hash, rebalance, broadcast); false: POINTWISE
+    /// (forward).
+    pub all_to_all: bool,
 }
 
 /// One input channel of a task.

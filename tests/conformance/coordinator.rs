@@ -37,6 +37,8 @@ enum Step {
     FailNextId,
     /// The next id allocation fails with an `IOException`.
     FailNextIdIo,
+    /// The completed-checkpoint store throws on its next add.
+    FailNextStoreAdd,
     Failover,
     Shutdown(JobStatus),
     /// Register a master hook / operator coordinator.
@@ -173,6 +175,7 @@ fn drive(case: &Case, profile: Profile) -> (Vec<String>, CheckpointCoordinator) 
             Cleaning(n) => c.handle_checkpoints_cleaning(now, *n),
             FailNextId => c.fail_next_id_allocation(),
             FailNextIdIo => c.fail_next_id_allocation_io(),
+            FailNextStoreAdd => c.fail_next_store_add(),
             Failover => {
                 c.handle_global_failover(now);
             }
@@ -832,6 +835,7 @@ fn cases() -> Vec<Case> {
     cases.push(retained(JobStatus::Failed, Retention::DeleteOnCancellation, false));
     cases.push(retained(JobStatus::Canceled, Retention::DeleteOnCancellation, true));
     cases.extend(coordinator_test_cases());
+    cases.extend(session41_cases());
     cases.extend(trigger_phase_cases());
     cases.extend(plan_and_abort_cases());
     cases.extend(finished_task_cases());
@@ -1071,6 +1075,145 @@ fn coordinator_test_cases() -> Vec<Case> {
     ]
 }
 
+/// Session 41: the rest of 2.x `CheckpointCoordinatorTest` (JUnit 5 form, apache/flink) not
+/// posed before. The builder's failure manager there fails nothing unless a test sets one, so
+/// `fail-job` lines are asserted only where the test asserts its callback.
+fn session41_cases() -> Vec<Case> {
+    let f23 = |c: Case| Case { profiles: vec![F23], ..c };
+    vec![
+        // testExternallyInducedSourceWithOperatorCoordinator: an operator coordinator (hook 0)
+        // completes first; the master hook (hook 1) acknowledges both tasks' checkpoints from
+        // inside its trigger call, before its own state is acknowledged: nothing completes
+        // yet (`PendingCheckpoint#isFullyAcknowledged` needs the master state); when the hook
+        // answers, the tasks are triggered and the checkpoint completes at once
+        // (`maybeCompleteCheckpoint`, in 1.11.2 since FLINK-18641 and in 2.x).
+        Case {
+            tasks: 2,
+            ..case(
+                flink(COORD, "testExternallyInducedSourceWithOperatorCoordinator", V2),
+                concurrent(),
+                vec![
+                    Hook(0),
+                    Hook(1),
+                    Up,
+                    Req(Manual),
+                    HookAck(1, 0),
+                    Ack(1, 0),
+                    Ack(1, 1),
+                    Mark("tasks acked"),
+                    HookAck(1, 1),
+                    Trig,
+                ],
+                &[
+                    "trigger-hooks 1 ckpt",
+                    "mark tasks acked",
+                    "trigger 1 ckpt",
+                    "complete 1 ckpt",
+                    "notify-complete 1",
+                    "triggering false",
+                ],
+                &["abort 1 ckpt TRIGGER_CHECKPOINT_FAILURE"],
+            )
+        },
+        // testTimeoutWhileCheckpointOperatorCoordinatorNotFinishing (2.x, FLINK-26394): an
+        // operator coordinator that never answers; the checkpoint times out (10 ms) and the
+        // trigger phase ends with it (`isTriggering` false).
+        f23(case(
+            flink(COORD, "testTimeoutWhileCheckpointOperatorCoordinatorNotFinishing", V2),
+            // (the scheduler's own first firing, at the min pause, out of the way)
+            cfg(|c| {
+                c.timeout_ms = 10;
+                c.min_pause_ms = 3_000_000
+            }),
+            vec![Hook(0), Up, Req(Manual), Trig, To(10), Trig],
+            &["trigger-hooks 1 ckpt", "triggering true", "abort 1 ckpt CHECKPOINT_EXPIRED", "triggering false"],
+            &["trigger 1 ckpt"],
+        )),
+        // testAbortingBeforeTriggeringCheckpointOperatorCoordinator (2.x, FLINK-27148): checkpoint
+        // 1 is declined while its trigger phase runs; the coordinator is triggered for 1 before
+        // the abort, never after it (the model triggers every hook at once), the trigger phase
+        // is over, and the next request triggers checkpoint 2's coordinator.
+        f23(case(
+            flink(COORD, "testAbortingBeforeTriggeringCheckpointOperatorCoordinator", V2),
+            manual_only(),
+            vec![Hook(0), Up, Req(Manual), Decline(1, R::CheckpointDeclined), Trig, Req(Manual)],
+            &["trigger-hooks 1 ckpt", "abort 1 ckpt CHECKPOINT_DECLINED", "triggering false", "trigger-hooks 2 ckpt"],
+            &["trigger 1 ckpt"],
+        )),
+        // testSavepointsAreNotSubsumed (2.x, the whole method): store retaining 1, savepoint 1,
+        // checkpoints 2 and 3; 3 completes and subsumes 2, not savepoint 1. Checkpoint 4 and
+        // savepoint 5: 5 completes without subsuming 4, without a notification and outside
+        // the store; savepoint 1 completes likewise. Checkpoint 6 completes: the store drops
+        // 3 (the `lastSubsumed` the notification of 6 carries) and pending 4 is subsumed.
+        f23(Case {
+            once: s(&["abort 4 ckpt CHECKPOINT_SUBSUMED", "abort 2 ckpt CHECKPOINT_SUBSUMED"]),
+            ..case(
+                flink(COORD, "testSavepointsAreNotSubsumed (whole method)", V2),
+                cfg(|c| {
+                    c.max_concurrent = 10;
+                    c.num_retained = 1
+                }),
+                vec![
+                    Up,
+                    Req(Savepoint),
+                    Req(Manual),
+                    Req(Manual),
+                    AckAll(3),
+                    Mark("3 acked"),
+                    Req(Manual),
+                    Req(Savepoint),
+                    AckAll(5),
+                    Mark("5 acked"),
+                    AckAll(1),
+                    Mark("1 acked"),
+                    Req(Manual),
+                    AckAll(6),
+                ],
+                &[
+                    "trigger 1 savepoint",
+                    "trigger 2 ckpt",
+                    "trigger 3 ckpt",
+                    "complete 3 ckpt",
+                    "abort 2 ckpt CHECKPOINT_SUBSUMED",
+                    "notify-complete 3",
+                    "mark 3 acked",
+                    "trigger 4 ckpt",
+                    "trigger 5 savepoint",
+                    "complete 5 savepoint",
+                    "mark 5 acked",
+                    "complete 1 savepoint",
+                    "mark 1 acked",
+                    "trigger 6 ckpt",
+                    "complete 6 ckpt",
+                    "discard 3",
+                    "abort 4 ckpt CHECKPOINT_SUBSUMED",
+                    "notify-complete 6",
+                ],
+                &["notify-complete 5", "notify-complete 1", "abort 1 savepoint CHECKPOINT_SUBSUMED", "discard 6"],
+            )
+        }),
+        // testExceptionInStoringCompletedCheckpointIsReportedToFailureManager (2.x,
+        // FLINK-32347): the store throws on the add: FINALIZE_CHECKPOINT_FAILURE, nothing
+        // completed, the job fails once (tolerance 0); the next checkpoint completes.
+        f23(Case {
+            once: s(&["fail-job FINALIZE_CHECKPOINT_FAILURE"]),
+            ..case(
+                flink(COORD, "testExceptionInStoringCompletedCheckpointIsReportedToFailureManager", V2),
+                manual_only(),
+                vec![Up, FailNextStoreAdd, Req(Manual), AckAll(1), Req(Manual), AckAll(2)],
+                &[
+                    "trigger 1 ckpt",
+                    "abort 1 ckpt FINALIZE_CHECKPOINT_FAILURE",
+                    "notify-aborted 1",
+                    "fail-job FINALIZE_CHECKPOINT_FAILURE",
+                    "complete 2 ckpt",
+                ],
+                &["complete 1 ckpt", "notify-complete 1"],
+            )
+        }),
+    ]
+}
+
 /// Max concurrent 10 (the triggering tests' coordinator does not block on pending ones), min
 /// pause 0, interval 1 h.
 fn concurrent() -> CheckpointConfig {
@@ -1151,12 +1294,13 @@ fn trigger_phase_cases() -> Vec<Case> {
             )
         },
         // The checkpoint expires while its hook is still running: it fails with
-        // CHECKPOINT_EXPIRED but the trigger stays in progress until the hook finishes; then
-        // nothing is triggered on the tasks and the queue is empty.
+        // CHECKPOINT_EXPIRED but (1.11) the trigger stays in progress until the hook finishes;
+        // then nothing is triggered on the tasks and the queue is empty. (2.x: below.)
         Case {
             queued: Some(0),
+            profiles: vec![F111],
             ..case(
-                flink(TRIGGERING, "testTriggerCheckpointRequestCancelled", V2),
+                flink(TRIGGERING, "testTriggerCheckpointRequestCancelled", V1),
                 // The scheduler's own first firing (initial delay = min pause) out of the way.
                 cfg(|c| c.min_pause_ms = 3_000_000),
                 vec![Hook(0), Up, Req(Periodic), Trig, To(600_000), Trig, HookAck(1, 0), Trig],
@@ -1165,6 +1309,28 @@ fn trigger_phase_cases() -> Vec<Case> {
                     "triggering true",
                     "abort 1 ckpt CHECKPOINT_EXPIRED",
                     "triggering true",
+                    "triggering false",
+                ],
+                &["trigger 1 ckpt"],
+            )
+        },
+        // Session 41, the 2.x form (FLINK-26394): the expiry completes the trigger's
+        // `masterTriggerCompletionPromise`, and the phase ends with the next step of the timer
+        // executor (the test reads `isTriggering` true between the canceller and that step,
+        // which the model's one synchronous expiry does not have); the hook's late answer
+        // triggers nothing.
+        Case {
+            queued: Some(0),
+            profiles: vec![F23],
+            ..case(
+                flink(TRIGGERING, "testTriggerCheckpointRequestCancelled", V2),
+                cfg(|c| c.min_pause_ms = 3_000_000),
+                vec![Hook(0), Up, Req(Periodic), Trig, To(600_000), Trig, HookAck(1, 0), Trig],
+                &[
+                    "trigger-hooks 1 ckpt",
+                    "triggering true",
+                    "abort 1 ckpt CHECKPOINT_EXPIRED",
+                    "triggering false",
                     "triggering false",
                 ],
                 &["trigger 1 ckpt"],
@@ -1728,6 +1894,33 @@ fn id_counter_io_failure_under_flink_111() {
         vec![Up, FailNextIdIo, Req(Periodic), Req(Manual)],
         &["rejected periodic TRIGGER_CHECKPOINT_FAILURE", "trigger 1 ckpt"],
         &["fail-job TRIGGER_CHECKPOINT_FAILURE", "fail-job IO_EXCEPTION", "rejected periodic IO_EXCEPTION"],
+    );
+    check(&c, F111).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Session 41: what 2.x changed, checked to fail under flink-1.11 on the same scripts (each
+/// would pass there if the profile switch were missing): 1.11 keeps the trigger phase until the
+/// hook answers (no FLINK-26394), lets a completing savepoint subsume older checkpoints and
+/// notifies it, and reports a store failure to no failure manager (no FLINK-32347; 1.11.2's
+/// `completePendingCheckpoint` only sends the abort messages).
+#[test]
+fn session41_2x_only_expectations_fail_under_flink_111() {
+    let only_2x = [
+        "testTimeoutWhileCheckpointOperatorCoordinatorNotFinishing",
+        "testAbortingBeforeTriggeringCheckpointOperatorCoordinator",
+        "testSavepointsAreNotSubsumed (whole method)",
+        "testExceptionInStoringCompletedCheckpointIsReportedToFailureManager",
+    ];
+    for c in session41_cases().iter().filter(|c| only_2x.contains(&c.flink.method)) {
+        assert!(check(c, F111).is_err(), "{} holds under flink-1.11 too", c.flink.method);
+    }
+    // 1.11.2 under a store failure: the abort messages, no failure manager, the next completes.
+    let c = case(
+        flink(COORD, "completePendingCheckpoint, the store throws (1.11.2)", V1),
+        manual_only(),
+        vec![Up, FailNextStoreAdd, Req(Manual), AckAll(1), Req(Manual), AckAll(2)],
+        &["abort 1 ckpt FINALIZE_CHECKPOINT_FAILURE", "notify-aborted 1", "complete 2 ckpt"],
+        &["fail-job FINALIZE_CHECKPOINT_FAILURE", "complete 1 ckpt"],
     );
     check(&c, F111).unwrap_or_else(|e| panic!("{e}"));
 }

@@ -1,4 +1,4 @@
-//! DefaultCheckpointPlanCalculatorTest (2.x, FLIP-147 checkpoints after tasks finished) posed to the `JobMaster`: which tasks a checkpoint triggers and waits for when some tasks are FINISHED.
+//! DefaultCheckpointPlanCalculatorTest (2.x, FLIP-147 checkpoints after tasks finished) posed to the `JobMaster` (which tasks a checkpoint triggers and waits for when some tasks are FINISHED), and DefaultCheckpointPlanTest (session 41) posed to the coordinator.
 //!
 //! Flink's test declares vertices (parallelism, FINISHED subtasks) and edges (all-to-all or
 //! pointwise) and compares the `CheckpointPlan`: the tasks to trigger (the RUNNING tasks without
@@ -15,15 +15,21 @@
 //! The same six graphs are a unit test of the JobMaster too
 //! (`job_tests.rs`, `the_checkpoint_plan_after_tasks_finished_is_flinks`).
 
-use crate::common::{case_name, flink, profile_name, run_table, Flink, F111, F23};
+use crate::common::{case_name, ensure_eq, flink, profile_name, run_table, Flink, F111, F23};
 use ckptsim::config::{CheckpointConfig, RestartStrategyConfig};
-use ckptsim::coordinator::{CoordinatorOutput, RequestKind};
+use ckptsim::coordinator::{CheckpointCoordinator, CoordinatorOutput, ExecutionView, RequestKind};
 use ckptsim::job::{JobMaster, JobOutput, JobParams, TaskInfo, DEFAULT_DEPLOY_TIMEOUT_MS};
 use ckptsim::reason::CheckpointFailureReason;
+use ckptsim::record::Value;
 use ckptsim::region::FailoverStrategy;
+use ckptsim::rescale::ListMode;
+use ckptsim::state::OperatorState;
 use ckptsim::state::TaskSnapshot;
 use ckptsim::status::ExecutionState;
+use ckptsim::status::JobStatus;
+use ckptsim::CheckpointId;
 use ckptsim::{Profile, TaskId, TmId, Variant};
+use std::collections::BTreeMap;
 
 const PLAN: &str = "DefaultCheckpointPlanCalculatorTest";
 
@@ -283,5 +289,122 @@ fn checkpoint_plan_after_tasks_finished() {
 }
 
 pub fn census() -> Vec<(Flink, &'static str)> {
-    all().iter().flat_map(|c| c.profiles.iter().map(move |p| (c.flink, profile_name(*p)))).collect()
+    let mut v: Vec<(Flink, &'static str)> =
+        all().iter().flat_map(|c| c.profiles.iter().map(move |p| (c.flink, profile_name(*p)))).collect();
+    v.extend(plan_test_cases().into_iter().map(|(f, _)| (f, profile_name(F23))));
+    v
+}
+
+// --------------------------------------------- DefaultCheckpointPlanTest (2.x, session 41)
+
+const PLAN_TEST: &str = "DefaultCheckpointPlanTest";
+
+/// A subtask's acknowledgement: with union list state or not, operators finished or not,
+/// deployed as finished (`from_finished_task`, what a task restored as finished acknowledges).
+fn ack(union: bool, finished: bool, deployed_finished: bool) -> TaskSnapshot {
+    let op = if union {
+        OperatorState::SharedList { mode: ListMode::Union, entries: vec![Value::Int(1)] }
+    } else {
+        OperatorState::UserList(vec![Value::Int(1)])
+    };
+    TaskSnapshot {
+        operators: vec![OperatorState::None, op],
+        finished: finished || deployed_finished,
+        from_finished_task: deployed_finished,
+        ..TaskSnapshot::default()
+    }
+}
+
+/// A flink-2.3 coordinator of `vertices` (task `i` in vertex `vertices[i]`), every task
+/// RUNNING, then the tasks `finished` FINISHED, one checkpoint triggered and acknowledged by
+/// `acks`: what it ended in (completed, with its entries, or aborted with a reason).
+fn plan_checkpoint(
+    vertices: &[u32],
+    finished: &[u32],
+    acks: Vec<(u32, TaskSnapshot)>,
+) -> Result<Result<BTreeMap<TaskId, TaskSnapshot>, CheckpointFailureReason>, String> {
+    let tasks: Vec<TaskId> = (0..vertices.len() as u32).map(TaskId).collect();
+    let config =
+        CheckpointConfig { interval_ms: Some(3_600_000), tolerable_failures: 5, ..CheckpointConfig::default() };
+    let mut c = CheckpointCoordinator::new(&config, F23, Variant::Correct, tasks.clone(), 0);
+    c.set_vertices(tasks.iter().zip(vertices).map(|(t, v)| (*t, *v)).collect());
+    let view =
+        ExecutionView { job_status: JobStatus::Running, all_tasks_running_or_finished: true, sources_running: true };
+    c.handle_execution_view(0, view, 0);
+    for t in finished {
+        c.handle_task_finished(1, TaskId(*t));
+    }
+    c.request(2, RequestKind::Manual);
+    for (t, snap) in acks {
+        c.handle_ack(3, CheckpointId(1), TaskId(t), snap);
+    }
+    let mut end = None;
+    while let Some(o) = c.poll_output() {
+        match o {
+            CoordinatorOutput::Completed(cp) if cp.id == CheckpointId(1) => end = Some(Ok(cp.tasks.clone())),
+            CoordinatorOutput::Aborted { id: CheckpointId(1), reason, .. } => end = Some(Err(reason)),
+            _ => {}
+        }
+    }
+    end.ok_or_else(|| "checkpoint 1 neither completed nor aborted".to_string())
+}
+
+/// Flink's `FullyFinishedOperatorState` / `FinishedOperatorSubtaskState` per task of the
+/// completed checkpoint: the entries the coordinator filled in or took from a task deployed
+/// as finished.
+fn finished_entries(entries: &BTreeMap<TaskId, TaskSnapshot>) -> Vec<u32> {
+    entries.iter().filter(|(_, s)| s.finished && s.from_finished_task).map(|(t, _)| t.0).collect()
+}
+
+/// The ported methods, each a check.
+#[allow(clippy::type_complexity)]
+fn plan_test_cases() -> Vec<(Flink, Box<dyn Fn() -> Result<(), String>>)> {
+    type Outcome = Result<Result<BTreeMap<TaskId, TaskSnapshot>, CheckpointFailureReason>, String>;
+    let declined = |r: Outcome| -> Result<(), String> {
+        match r? {
+            Err(CheckpointFailureReason::CheckpointDeclinedTaskClosing) => Ok(()),
+            other => Err(format!(
+                "Flink refuses the checkpoint (PartialFinishingNotSupportedByStateException), the model: {other:?}"
+            )),
+        }
+    };
+    vec![
+        // testAbortionIfPartiallyFinishedVertexUsedUnionListState: a vertex of two subtasks,
+        // subtask 0 FINISHED, union list state acknowledged: refused at finalization
+        // (CHECKPOINT_DECLINED_TASK_CLOSING, `CheckpointCoordinator#finalizeCheckpoint`).
+        (
+            flink(PLAN_TEST, "testAbortionIfPartiallyFinishedVertexUsedUnionListState", "2.x"),
+            Box::new(move || declined(plan_checkpoint(&[0, 0], &[0], vec![(1, ack(true, false, false))]))),
+        ),
+        // testAbortionIfPartiallyOperatorsFinishedVertexUsedUnionListState: no subtask
+        // FINISHED, subtask 1 acknowledged with its operators finished
+        // (`reportTaskHasFinishedOperators`), union list state: refused.
+        (
+            flink(PLAN_TEST, "testAbortionIfPartiallyOperatorsFinishedVertexUsedUnionListState", "2.x"),
+            Box::new(move || {
+                declined(plan_checkpoint(&[0, 0], &[], vec![(0, ack(true, false, false)), (1, ack(true, true, false))]))
+            }),
+        ),
+        // testFulfillFinishedStates: vertex 0 (tasks 0, 1) FINISHED, vertex 1 (tasks 2, 3)
+        // deployed as finished on restore (`reportTaskFinishedOnRestore`), vertex 2 (tasks 4,
+        // 5) with subtask 0 FINISHED: vertices 0 and 1 are fully finished in the completed
+        // checkpoint, vertex 2 is not, its subtask 0 is finished.
+        (
+            flink(PLAN_TEST, "testFulfillFinishedStates", "2.x"),
+            Box::new(move || {
+                let acks =
+                    vec![(2, ack(false, true, true)), (3, ack(false, true, true)), (5, ack(false, false, false))];
+                match plan_checkpoint(&[0, 0, 1, 1, 2, 2], &[0, 1, 4], acks)? {
+                    Ok(entries) => ensure_eq(finished_entries(&entries), vec![0, 1, 2, 3, 4], "finished entries"),
+                    Err(r) => Err(format!("aborted with {r}, Flink completes")),
+                }
+            }),
+        ),
+    ]
+}
+
+#[test]
+fn default_checkpoint_plan_finished_states() {
+    let cases = plan_test_cases();
+    run_table("DefaultCheckpointPlanTest", &cases, |(f, _)| case_name(f, F23), |(_, check)| check());
 }

@@ -11,7 +11,7 @@ use ckptsim::key_group::{
 use ckptsim::record::{CheckpointKind, Lineage, Record, Value};
 use ckptsim::rescale::{
     assign, kafka_partition_owner, kafka_split_owner, kafka_topic_start_index, repartition_broadcast,
-    repartition_split, repartition_union, rescale_in_flight, restored_source_partitions, ChannelMapper,
+    repartition_split, repartition_union, rescale_in_flight, restored_source_partitions, ChannelMapper, GateSource,
     InFlightRouting, InputChannel, JobLayout, OperatorLayout, RescaleError, TaskInputs,
 };
 use ckptsim::sink::{TwoPhaseCommitSink, TxnStore};
@@ -668,8 +668,181 @@ fn restore_cases() -> Vec<Case> {
     v
 }
 
+// ------------------------------------------------ VertexFinishedStateChecker (session 41)
+
+/// A finished state of the test: `FinishedOperatorSubtaskState` on no subtask, on subtask 0, on
+/// every subtask (`createOperatorState`: parallelism 2).
+#[derive(Clone, Copy)]
+enum Fin {
+    Running,
+    Partly,
+    Fully,
+}
+
+/// Marks the entries of `op`'s subtasks in `cp` as the coordinator fills them in for tasks
+/// FINISHED at the trigger.
+fn mark_finished(cp: &mut CompletedCheckpoint, op: &OperatorLayout, fin: Fin) {
+    let n = match fin {
+        Fin::Running => 0,
+        Fin::Partly => 1,
+        Fin::Fully => op.slots.len(),
+    };
+    for (t, _) in op.slots.iter().take(n) {
+        let snap = cp.tasks.get_mut(t).expect("a task of the checkpoint");
+        snap.finished = true;
+        snap.from_finished_task = true;
+    }
+}
+
+/// `testAddingOperatorsBeforePartiallyOrFullyFinishedOne`: vertex `vert1` (tasks 0, 1) feeds
+/// `vert2` (tasks 2, 3) over one edge per pattern (`true`: ALL_TO_ALL, `false`: POINTWISE);
+/// their operators' finished states are `f1` and `f2`. The restore into the same job must be
+/// refused with Flink's message, which names the vertex `vert2(<JobVertexID>)`: the model's
+/// vertices have no ids, so the id and its parentheses are left out of the comparison.
+fn finished_predecessor(f1: Fin, f2: Fin, patterns: &[bool], flink_message: &str) -> Result<(), String> {
+    let v1 = op_layout("vert1", vertex(2, MaxParallelism::Auto), 0, 0);
+    let v2 = op_layout("vert2", vertex(2, MaxParallelism::Auto), 2, 0);
+    let mut layout = job(vec![v1.clone(), v2.clone()], 1);
+    for s in 0..2u32 {
+        let mut channels = Vec::new();
+        for (gate, all_to_all) in patterns.iter().enumerate() {
+            let ups: Vec<u32> = if *all_to_all { vec![0, 1] } else { vec![s] };
+            for u in ups {
+                channels.push(InputChannel {
+                    gate: gate as u32,
+                    upstream_subtask: u,
+                    mapper: ChannelMapper::RoundRobin,
+                });
+            }
+        }
+        let gates = patterns.iter().map(|a| GateSource { upstream: "vert1".into(), all_to_all: *a }).collect();
+        layout.inputs.insert(TaskId(2 + s), TaskInputs { vertex: "vert2".into(), subtask: s, channels, gates });
+    }
+    let mut cp = checkpoint(0, 0, 1, vec![OperatorState::None; 4]);
+    mark_finished(&mut cp, &v1, f1);
+    mark_finished(&mut cp, &v2, f2);
+    match assign(&cp, &layout, &layout, F23) {
+        Ok(_) => Err("the restore was not refused".into()),
+        Err(e) => ensure_eq(e.to_string(), flink_message.replace("vert2(<id>)", "vert2"), "refusal"),
+    }
+}
+
+/// `testRestoringPartiallyFinishedChainsFails`: operators `op1` (fully finished) and `op2`
+/// (all running) ran as two vertices; the new job chains them into one vertex. Also the
+/// restore-path tests of `CheckpointCoordinatorRestoringTest`, which assert that the checker
+/// runs on a restore of an initial checkpoint and of a savepoint: the same refusal from a
+/// checkpoint of kind `kind`.
+fn mixed_chain(kind: CheckpointKind) -> Result<(), String> {
+    let old = job(
+        vec![
+            op_layout("op1", vertex(1, MaxParallelism::Auto), 0, 0),
+            op_layout("op2", vertex(1, MaxParallelism::Auto), 1, 0),
+            op_layout("op3", vertex(1, MaxParallelism::Auto), 2, 0),
+        ],
+        2,
+    );
+    let new = job(
+        vec![
+            op_layout("op1", vertex(1, MaxParallelism::Auto), 10, 0),
+            op_layout("op2", vertex(1, MaxParallelism::Auto), 10, 1),
+            op_layout("op3", vertex(1, MaxParallelism::Auto), 11, 0),
+        ],
+        2,
+    );
+    let mut cp = checkpoint(0, 0, 2, vec![OperatorState::None; 3]);
+    cp.kind = kind;
+    mark_finished(&mut cp, &old.operators[0], Fin::Fully);
+    match assign(&cp, &old, &new, F23) {
+        Ok(_) => Err("the restore was not refused".into()),
+        Err(e) => ensure_eq(
+            e.to_string(),
+            "Can not restore vertex op1 which contain mixed operator finished state: [ALL_RUNNING, FULLY_FINISHED]"
+                .to_string(),
+            "refusal",
+        ),
+    }
+}
+
+fn finished_state_cases() -> Vec<Case> {
+    const VFSC: &str = "VertexFinishedStateCheckerTest";
+    const CCRT: &str = "CheckpointCoordinatorRestoringTest";
+    const FULLY_AFTER: &str = "Illegal JobGraph modification. Cannot run a program with fully finished vertices \
+        predeceased with the ones not fully finished. Task vertex vert2(<id>) has a predecessor not fully finished";
+    const PARTLY_ALL_TO_ALL: &str = "Illegal JobGraph modification. Cannot run a program with partially finished \
+        vertices predeceased with running or partially finished ones and connected via the ALL_TO_ALL edges. \
+        Task vertex vert2(<id>) has a ";
+    let v = vec![
+        case(flink(VFSC, "testRestoringPartiallyFinishedChainsFailsWithUidHash", "2.x"), F23, || {
+            mixed_chain(CheckpointKind::Checkpoint)
+        }),
+        case(flink(VFSC, "testAddingRunningOperatorBeforeFinishedOneFails", "2.x"), F23, || {
+            finished_predecessor(Fin::Running, Fin::Fully, &[true], FULLY_AFTER)
+        }),
+        case(flink(VFSC, "testAddingPartiallyFinishedOperatorBeforeFinishedOneFails", "2.x"), F23, || {
+            finished_predecessor(Fin::Partly, Fin::Fully, &[true], FULLY_AFTER)
+        }),
+        case(
+            flink(VFSC, "testAddingAllRunningOperatorBeforePartiallyFinishedOneWithAllToAllFails", "2.x"),
+            F23,
+            || {
+                finished_predecessor(
+                    Fin::Running,
+                    Fin::Partly,
+                    &[true],
+                    &format!("{PARTLY_ALL_TO_ALL}all running predecessor"),
+                )
+            },
+        ),
+        case(
+            flink(VFSC, "testAddingPartiallyFinishedOperatorBeforePartiallyFinishedOneWithAllToAllFails", "2.x"),
+            F23,
+            || {
+                finished_predecessor(
+                    Fin::Partly,
+                    Fin::Partly,
+                    &[true],
+                    &format!("{PARTLY_ALL_TO_ALL}partially finished predecessor"),
+                )
+            },
+        ),
+        case(
+            flink(
+                VFSC,
+                "testAddingPartiallyFinishedOperatorBeforePartiallyFinishedOneWithPointwiseAndAllToAllFails",
+                "2.x",
+            ),
+            F23,
+            || {
+                finished_predecessor(
+                    Fin::Partly,
+                    Fin::Partly,
+                    &[false, true],
+                    &format!("{PARTLY_ALL_TO_ALL}partially finished predecessor"),
+                )
+            },
+        ),
+        case(flink(VFSC, "testAddingAllRunningOperatorBeforePartiallyFinishedOneFails", "2.x"), F23, || {
+            finished_predecessor(
+                Fin::Running,
+                Fin::Partly,
+                &[false],
+                "Illegal JobGraph modification. Cannot run a program with partially finished vertices predeceased \
+                 with all running ones. Task vertex vert2(<id>) has a all running predecessor",
+            )
+        }),
+        case(flink(CCRT, "testJobGraphModificationsAreCheckedForInitialCheckpoint", "2.x"), F23, || {
+            mixed_chain(CheckpointKind::Checkpoint)
+        }),
+        case(flink(CCRT, "testJobGraphModificationsAreCheckedForSavepoint", "2.x"), F23, || {
+            mixed_chain(CheckpointKind::Savepoint)
+        }),
+    ];
+    v
+}
+
 fn cases() -> Vec<Case> {
     let mut v = key_group_cases();
+    v.extend(finished_state_cases());
     v.extend(state_assignment_cases());
     v.extend(restore_cases());
     v.extend(kafka_cases());
@@ -827,7 +1000,9 @@ fn unaligned_in_flight_state_without_input_layouts_moves_only_unscaled() {
 fn with_inputs(mut layout: JobLayout, first: u32, p: u32, up: u32, mapper: ChannelMapper) -> JobLayout {
     for s in 0..p {
         let channels = (0..up).map(|u| InputChannel { gate: 0, upstream_subtask: u, mapper: mapper.clone() }).collect();
-        layout.inputs.insert(TaskId(first + s), TaskInputs { vertex: "agg".into(), subtask: s, channels });
+        layout
+            .inputs
+            .insert(TaskId(first + s), TaskInputs { vertex: "agg".into(), subtask: s, channels, gates: Vec::new() });
     }
     layout
 }
@@ -1042,4 +1217,42 @@ fn key_group_range_preconditions() {
     assert_eq!(compute_key_group_range_for_operator_index(128, 3, 0), Ok(KeyGroupRange::of(0, 42)));
     assert_eq!(compute_key_group_range_for_operator_index(128, 3, 1), Ok(KeyGroupRange::of(43, 85)));
     assert_eq!(compute_key_group_range_for_operator_index(128, 3, 2), Ok(KeyGroupRange::of(86, 127)));
+}
+
+/// Not a ported case (session 41): what `VertexFinishedStateChecker` lets through, and that
+/// flink-1.11 (no finished operator state) checks nothing. A fully finished predecessor of a
+/// partly finished vertex over ALL_TO_ALL, a partly finished one over POINTWISE, two fully
+/// finished vertices, and running vertices after finished ones all restore.
+#[test]
+fn finished_states_flink_accepts_restore() {
+    let v1 = op_layout("vert1", vertex(2, MaxParallelism::Auto), 0, 0);
+    let v2 = op_layout("vert2", vertex(2, MaxParallelism::Auto), 2, 0);
+    for (f1, f2, all_to_all) in [
+        (Fin::Fully, Fin::Partly, true),
+        (Fin::Partly, Fin::Partly, false),
+        (Fin::Fully, Fin::Fully, true),
+        (Fin::Fully, Fin::Running, true),
+        (Fin::Partly, Fin::Running, true),
+        (Fin::Running, Fin::Running, true),
+    ] {
+        let mut layout = job(vec![v1.clone(), v2.clone()], 1);
+        for s in 0..2u32 {
+            let gates = vec![GateSource { upstream: "vert1".into(), all_to_all }];
+            layout
+                .inputs
+                .insert(TaskId(2 + s), TaskInputs { vertex: "vert2".into(), subtask: s, channels: Vec::new(), gates });
+        }
+        let mut cp = checkpoint(0, 0, 1, vec![OperatorState::None; 4]);
+        mark_finished(&mut cp, &v1, f1);
+        mark_finished(&mut cp, &v2, f2);
+        assert!(assign(&cp, &layout, &layout, F23).is_ok());
+        // The refused combinations restore under flink-1.11, which never builds such entries.
+        let mut refused = cp.clone();
+        mark_finished(&mut refused, &v2, Fin::Fully);
+        for t in [TaskId(0), TaskId(1)] {
+            refused.tasks.get_mut(&t).expect("task").finished = false;
+        }
+        assert!(assign(&refused, &layout, &layout, F23).is_err());
+        assert!(assign(&refused, &layout, &layout, F111).is_ok());
+    }
 }

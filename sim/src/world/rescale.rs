@@ -17,7 +17,8 @@ use crate::scenario::{RescaleFrom, RescaleSpec};
 use ckptsim::key_group::VertexParallelism;
 use ckptsim::record::Value;
 use ckptsim::rescale::{
-    rescale_in_flight, ChannelMapper, InFlightRouting, InputChannel, JobLayout, OperatorLayout, Rescaled, TaskInputs,
+    rescale_in_flight, ChannelMapper, GateSource, InFlightRouting, InputChannel, JobLayout, OperatorLayout, Rescaled,
+    TaskInputs,
 };
 use ckptsim::state::OperatorState;
 use ckptsim::task::TaskSpec;
@@ -156,7 +157,9 @@ fn task_inputs(spec: &JobSpec, graph: &Graph) -> BTreeMap<TaskId, TaskInputs> {
     let mut out = BTreeMap::new();
     for (t, &(vi, s)) in graph.task_vertex.iter().enumerate() {
         let mut channels = Vec::new();
+        let mut gates = Vec::new();
         for (gate, &(up, kind)) in graph.in_edges[vi].iter().enumerate() {
+            gates.push(GateSource { upstream: head(up), all_to_all: kind != EdgeKind::Forward });
             let mapper = match kind {
                 EdgeKind::Hash => ChannelMapper::KeyGroups { uid: head(vi) },
                 EdgeKind::Rebalance => ChannelMapper::RoundRobin,
@@ -172,7 +175,7 @@ fn task_inputs(spec: &JobSpec, graph: &Graph) -> BTreeMap<TaskId, TaskInputs> {
             }
         }
         if !channels.is_empty() {
-            out.insert(TaskId(t as u32), TaskInputs { vertex: head(vi), subtask: s, channels });
+            out.insert(TaskId(t as u32), TaskInputs { vertex: head(vi), subtask: s, channels, gates });
         }
     }
     out
