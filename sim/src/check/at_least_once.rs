@@ -21,7 +21,12 @@ pub fn at_least_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> 
         // FINISHED (MAX_WATERMARK fired every window).
         let covered = covered_by_latest_checkpoint(spec, run);
         let finished = run.final_status == JobStatus::Finished && !super::finished_unread(spec, run);
+        // An input its source never read (deployed finished, FLIP-147) makes no row due.
+        let never_read = super::dormant_unread(spec, run);
         let due = |l: (u64, u32)| {
+            if !never_read.is_empty() && jr.inputs_of(l).iter().any(|s| never_read.contains(s)) {
+                return false;
+            }
             finished
                 || (!jr.windowed && covered.as_ref().is_some_and(|c| jr.inputs_of(l).iter().all(|s| c.contains(*s))))
         };

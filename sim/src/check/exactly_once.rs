@@ -332,8 +332,14 @@ fn joined_rows(
     let in_flight = in_flight_at_horizon(spec, run);
     let finished = run.final_status == JobStatus::Finished && !finished_unread(spec, run);
     let final_checkpoint = spec.profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled();
+    // An input its source never read (deployed finished, FLIP-147) makes no row due (session
+    // 41, conform41's sweep: rescale/window-join-then-interval-join-2-3-1 --seed 11820 --swarm).
+    let never_read = super::dormant_unread(spec, run);
     // A row's inputs (two for a pair, more for joins in a row); `l.0` is the latest of them.
     let due = |l: (u64, u32)| {
+        if !never_read.is_empty() && jr.inputs_of(l).iter().any(|s| never_read.contains(s)) {
+            return false;
+        }
         if finished && final_checkpoint {
             return true;
         }

@@ -485,6 +485,8 @@ fn end_of_input_losses(
         !spec.checkpoint.periodic_enabled() && (spec.profile.checkpoints_after_tasks_finish() || !user_sink);
     let stop = finished_by_stop(run);
     let dormant = sources_deployed_finished(spec, run);
+    // Beside a source still reading, one deployed finished reads nothing either (per source).
+    let never_read = dormant_unread(spec, run);
     let mut expected_loss: Vec<u64> = Vec::new();
     let (mut after_stop, mut unread) = (0, 0);
     for seq in expected_inputs(spec, run, reference) {
@@ -501,8 +503,9 @@ fn end_of_input_losses(
             // Stop-with-savepoint: the sources stopped at the synchronous savepoint's barrier,
             // so input it does not cover was never read (it is the next job's to read).
             after_stop += 1;
-        } else if dormant.is_some() {
-            // Every source of the last job was deployed as finished: it read nothing.
+        } else if dormant.is_some() || never_read.contains(&seq) {
+            // Every source of the last job was deployed as finished, or this input's source
+            // was: it read nothing.
             unread += 1;
         } else if final_checkpoint {
             anomalies.push(Finding::named(format!(
@@ -532,6 +535,12 @@ fn end_of_input_losses(
                 stop.savepoint.map_or(0, |c| c.0),
                 stop.at_ms
             ),
+        );
+    }
+    if dormant.is_none() && unread > 0 {
+        let _ = std::fmt::Write::write_fmt(
+            notes,
+            format_args!("; {unread} inputs of a source deployed as finished (FLIP-147) never read"),
         );
     }
     if let Some(at_ms) = dormant.filter(|_| unread > 0) {

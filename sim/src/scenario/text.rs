@@ -326,7 +326,8 @@ mod tests {
     fn long_words_and_messages_are_clipped_for_display() {
         assert_eq!(clip_for_display("unknown key `restart`"), "unknown key `restart`");
         let word = format!("`{}`", "r".repeat(1_000_000));
-        let shown = clip_for_display(&format!("unknown key {word} here"));
+        let message = format!("unknown key {word} here");
+        let shown = clip_for_display(&message);
         assert_eq!(shown, format!("unknown key `{}…[1000002 chars] here", "r".repeat(79)));
         let many = "ab ".repeat(10_000);
         let shown = clip_for_display(&many);
