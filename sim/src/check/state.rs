@@ -515,7 +515,7 @@ mod tests {
                 for v in [Value::Int(x), Value::Pair("a".into(), x), Value::Pair("b".into(), x), Value::str("a")] {
                     assert_eq!(f.get(&seq, &v), vec.iter().position(|y| *y == v), "{v:?}");
                     for bound in 0..12 {
-                        let linear = (0..vec.len()).filter(|&i| i <= bound && vec[i] == v).next_back();
+                        let linear = (0..vec.len()).rfind(|&i| i <= bound && vec[i] == v);
                         assert_eq!(f.last_at_or_before(&seq, &v, bound), linear, "{v:?} <= {bound}");
                     }
                 }
