@@ -70,7 +70,7 @@ pub const FILE_FIELD: &str = "(file)";
 /// A problem in a scenario file, located precisely.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 /// Printed as `file:line:column: field: message`, an over-long field or message clipped
-/// ([`text::clip_for_display`]; the struct keeps them whole).
+/// (`text::clip_for_display`; the struct keeps them whole).
 #[error("{file}:{line}:{column}: {}: {}", text::clip_for_display(.field), text::clip_for_display(.message))]
 pub struct ScenarioError {
     /// The file name as given to [`load()`] / [`parse()`].
