@@ -103,34 +103,36 @@ pub(super) fn reference(spec: &JobSpec) -> Option<(WindowRef, BTreeMap<u64, bool
     Some(first)
 }
 
-/// Folds the input through the operators before the (first) window and assigns the elements.
-fn first_reference(spec: &JobSpec) -> Option<(WindowRef, BTreeMap<u64, bool>)> {
-    if spec.event_window().is_some_and(|w| w.time == ckptsim::window::WindowTime::Processing) {
-        // Judged from the run's assignments (`windows_processing.rs`), not from the input.
-        return None;
-    }
-    if spec.event_window().is_some_and(|w| w.assigner.is_merging()) {
-        // Session windows: judged by their own reference (`windows_session.rs`).
-        return None;
-    }
-    if spec.is_graph() {
-        // The window anywhere in a graph: `windows_graph.rs`.
-        return windows_graph::reference(spec);
-    }
-    let w = spec.event_window()?;
+/// How a line's log input reaches its first event-time window ([`feed_window`]).
+pub(super) struct WindowFeed {
+    /// A watermark strategy emits watermarks (`watermarks = "none"`: none before the end of
+    /// input, so nothing is ever late).
+    pub(super) watermarked: bool,
+    /// Idleness may leave a partition out of the minimum: one channel does not carry everything
+    /// to the window (`windows_graph::idleness_harmless`).
+    pub(super) idle: bool,
+}
+
+/// Folds each log input through the functions before the line's first event-time window and
+/// hands `f` the feed, the input's sequence number and timestamp, the highest watermark it can
+/// meet at the window (`None`: its partition has no timestamp yet, or no strategy bounds it) and
+/// the records it became. Shared by the tumbling/sliding reference and the session windows'
+/// (`windows_session.rs`). `None` without log input carrying a timestamp per record.
+pub(super) fn feed_window(
+    spec: &JobSpec,
+    instance: &'static str,
+    mut f: impl FnMut(&WindowFeed, u64, i64, Option<i64>, Vec<Record>),
+) -> Option<WindowFeed> {
     let InputSpec::Log { records, .. } = &spec.input else { return None };
     let ts = &spec.input_options.timestamps;
     if ts.len() != records.len() {
         return None;
     }
-    // `watermarks = "none"`: no watermark before the end of input, so nothing is ever late.
     let strategy = spec
         .operators
         .first()
         .and_then(|o| o.watermarks)
         .filter(|s| s.auto_watermark_interval_ms != crate::spec::NO_WATERMARKS_INTERVAL_MS);
-    // Idleness leaves a partition out of the minimum, unless one channel carries everything to
-    // the window (`windows_graph::idleness_harmless`).
     let idle = strategy.is_some_and(|s| s.idle_timeout_ms.is_some()) && {
         let at = spec.operators.iter().position(|o| matches!(o.kind, OpKind::EventWindow(_)))?;
         !windows_graph::idleness_harmless(spec, at, &spec.upstream_of(at))
@@ -139,6 +141,7 @@ fn first_reference(spec: &JobSpec) -> Option<(WindowRef, BTreeMap<u64, bool>)> {
         GeneratorKind::BoundedOutOfOrderness { max_out_of_orderness_ms } => max_out_of_orderness_ms as i64,
         GeneratorKind::MonotonousTimestamps => 0,
     });
+    let feed = WindowFeed { watermarked: strategy.is_some(), idle };
     let mut ops: Vec<Operator> = spec
         .operators
         .iter()
@@ -151,11 +154,7 @@ fn first_reference(spec: &JobSpec) -> Option<(WindowRef, BTreeMap<u64, bool>)> {
         })
         .map(|k| Operator::new(k, vec![]))
         .collect();
-    let lateness = w.allowed_lateness_ms as i64;
     let mut max_ts: BTreeMap<u32, i64> = BTreeMap::new();
-    let mut out: WindowRef = BTreeMap::new();
-    // Per input: whether it is surely on time for every window it falls in.
-    let mut surely: BTreeMap<u64, bool> = BTreeMap::new();
     let mut counters = SurvivingCounters::default();
     for (seq, ((_, p, v), &t)) in records.iter().zip(ts).enumerate() {
         let bound = match (out_of_orderness, max_ts.get(&p)) {
@@ -172,29 +171,54 @@ fn first_reference(spec: &JobSpec) -> Option<(WindowRef, BTreeMap<u64, bool>)> {
         for op in ops.iter_mut() {
             let mut next = Vec::new();
             for r in cur.drain(..) {
-                let mut ctx = OperatorContext { now_ms: 0, counters: &mut counters, instance: "windows-reference" };
+                let mut ctx = OperatorContext { now_ms: 0, counters: &mut counters, instance };
                 let _ = op.process(&mut ctx, r, &mut next);
             }
             cur = next;
         }
+        f(&feed, seq as u64, t, bound, cur);
+    }
+    Some(feed)
+}
+
+/// Folds the input through the operators before the (first) window and assigns the elements.
+fn first_reference(spec: &JobSpec) -> Option<(WindowRef, BTreeMap<u64, bool>)> {
+    if spec.event_window().is_some_and(|w| w.time == ckptsim::window::WindowTime::Processing) {
+        // Judged from the run's assignments (`windows_processing.rs`), not from the input.
+        return None;
+    }
+    if spec.event_window().is_some_and(|w| w.assigner.is_merging()) {
+        // Session windows: judged by their own reference (`windows_session.rs`).
+        return None;
+    }
+    if spec.is_graph() {
+        // The window anywhere in a graph: `windows_graph.rs`.
+        return windows_graph::reference(spec);
+    }
+    let w = spec.event_window()?;
+    let lateness = w.allowed_lateness_ms as i64;
+    let mut out: WindowRef = BTreeMap::new();
+    // Per input: whether it is surely on time for every window it falls in.
+    let mut surely: BTreeMap<u64, bool> = BTreeMap::new();
+    feed_window(spec, "windows-reference", |feed, seq, t, bound, cur| {
         for r in cur {
             let t = r.timestamp.unwrap_or(t);
             let mut all_on_time = true;
             for win in w.assigner.assign(t) {
-                let before = |end: i64| strategy.is_none() || (!idle && bound.is_none_or(|b| end > b));
+                let before = |end: i64| !feed.watermarked || (!feed.idle && bound.is_none_or(|b| end > b));
                 let on_time = before(win.max_timestamp().saturating_add(lateness));
                 all_on_time &= on_time;
                 out.entry((key_of(&r.value), win)).or_default().push(Element {
-                    input_seq: seq as u64,
+                    input_seq: seq,
                     number: number(&r.value),
                     on_time,
                     before_end: before(win.max_timestamp()),
                 });
             }
-            let s = surely.entry(seq as u64).or_insert(true);
+            let s = surely.entry(seq).or_insert(true);
             *s &= all_on_time;
         }
-    }
+    })?;
     Some((out, surely))
 }
 

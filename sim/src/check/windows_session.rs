@@ -42,9 +42,7 @@
 //! (a result does not name its key).
 
 use super::*;
-use ckptsim::operator::{Aggregate, Operator, OperatorContext, OperatorKind, SurvivingCounters};
-use ckptsim::record::{Lineage, Record};
-use ckptsim::watermark::GeneratorKind;
+use ckptsim::operator::Aggregate;
 use ckptsim::window::TimeWindow;
 
 /// One element of a session in the reference.
@@ -65,67 +63,26 @@ struct Session {
 
 /// The elements per key, after the functions before the window, with their watermark bounds.
 fn elements(spec: &JobSpec) -> Option<BTreeMap<Value, Vec<SessionElement>>> {
-    let InputSpec::Log { records, .. } = &spec.input else { return None };
-    let ts = &spec.input_options.timestamps;
-    if ts.len() != records.len() {
-        return None;
-    }
-    let at = spec.operators.iter().position(|o| matches!(o.kind, OpKind::EventWindow(_)))?;
-    let strategy = spec
-        .operators
-        .first()
-        .and_then(|o| o.watermarks)
-        .filter(|s| s.auto_watermark_interval_ms != crate::spec::NO_WATERMARKS_INTERVAL_MS);
-    let idle = strategy.is_some_and(|s| s.idle_timeout_ms.is_some())
-        && !windows_graph::idleness_harmless(spec, at, &spec.upstream_of(at));
-    let out_of_orderness = strategy.map(|s| match s.generator {
-        GeneratorKind::BoundedOutOfOrderness { max_out_of_orderness_ms } => max_out_of_orderness_ms as i64,
-        GeneratorKind::MonotonousTimestamps => 0,
-    });
-    let mut ops: Vec<Operator> = spec.operators[..at]
-        .iter()
-        .filter_map(|o| match &o.kind {
-            OpKind::Map(u) => Some(OperatorKind::Map(*u)),
-            OpKind::FlatMap(u) => Some(OperatorKind::FlatMap(*u)),
-            OpKind::Filter(u) => Some(OperatorKind::Filter(*u)),
-            _ => None,
-        })
-        .map(|k| Operator::new(k, vec![]))
-        .collect();
-    let mut max_ts: BTreeMap<u32, i64> = BTreeMap::new();
-    let mut counters = SurvivingCounters::default();
     let mut by_key: BTreeMap<Value, Vec<SessionElement>> = BTreeMap::new();
-    for (seq, ((_, p, v), &t)) in records.iter().zip(ts).enumerate() {
-        let bound = match (out_of_orderness, max_ts.get(&p)) {
-            (None, _) => i64::MIN,
-            _ if idle => i64::MAX,
-            (Some(d), Some(m)) => m.saturating_sub(d).saturating_sub(1),
-            (Some(_), None) => i64::MIN,
+    windows::feed_window(spec, "session-reference", |feed, seq, t, bound, cur| {
+        // Without watermarks nothing is late; under idleness a partition may be left out of
+        // the minimum, so the bound is unknown (unbounded); before its partition's first
+        // timestamp no watermark has passed.
+        let bound = match bound {
+            _ if !feed.watermarked => i64::MIN,
+            _ if feed.idle => i64::MAX,
+            Some(b) => b,
+            None => i64::MIN,
         };
-        let e = max_ts.entry(p).or_insert(t);
-        *e = (*e).max(t);
-        let mut cur = vec![Record {
-            value: Value::str(&v),
-            lineage: Lineage { input_seq: seq as u64, sub: 0 },
-            timestamp: Some(t),
-        }];
-        for op in ops.iter_mut() {
-            let mut next = Vec::new();
-            for r in cur.drain(..) {
-                let mut ctx = OperatorContext { now_ms: 0, counters: &mut counters, instance: "session-reference" };
-                let _ = op.process(&mut ctx, r, &mut next);
-            }
-            cur = next;
-        }
         for r in cur {
             by_key.entry(key_of(&r.value)).or_default().push(SessionElement {
-                input_seq: seq as u64,
+                input_seq: seq,
                 number: number(&r.value),
                 ts: r.timestamp.unwrap_or(t),
                 bound,
             });
         }
-    }
+    })?;
     Some(by_key)
 }
 
