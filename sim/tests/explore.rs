@@ -201,14 +201,22 @@ fn drop_channel_state_on_restore_is_found_on_the_unaligned_two_input_job() {
     assert!(at_prefix.is_none(), "a shorter path already failed: {at_prefix:?}");
 }
 
-/// The two-input job's bounded space: about 660,000 states, 20 s and 1.5 GB on a 2-core
-/// machine; `CKPTSIM_LONG=1` runs it (BENCHMARKS.md has the figures).
+/// The two-input job's bounded space (`CKPTSIM_LONG=1` runs it). Session 6 measured about
+/// 660,000 states breadth-first; session 42 found the space past the test's bound of 1,500,000
+/// (breadth-first stopped there, not exhausted: the failing task's closing, the channel cuts and
+/// the retried calls of sessions 16–40 split states), so it is exhausted depth-first with a
+/// fingerprint set (`--exhaust --jm-keep`: 13 CPU s and 48 MB instead of 1.2 GB for the
+/// breadth-first frontier) and its counts pinned: 1,514,283 distinct, 12,054 terminal, depth 46.
 #[test]
 fn correct_protocol_exhausts_the_two_input_job() {
     if std::env::var_os("CKPTSIM_LONG").is_none() {
         return;
     }
-    exhausted("keyed-print.toml", Bounds { max_states: 1_500_000, ..bounds(2, 1) });
+    let s = spec("keyed-print.toml", Variant::Correct);
+    let r = Explorer::new(&s, Bounds { max_states: 3_000_000, ..bounds(2, 1) }).explore_exhaustive();
+    assert!(r.violation.is_none(), "correct protocol: {:?}", r.violation);
+    assert!(r.exhausted, "exhausted ({} states, depth {})", r.distinct_states, r.depth_reached);
+    assert_eq!((r.distinct_states, r.terminal_states, r.depth_reached), (1_514_283, 12_054, 46));
 }
 
 /// Process failures: a TaskManager crash (noticed later by the JobManager) and a JobManager
@@ -379,7 +387,8 @@ fn union_list_as_split_path_fails_only_the_broken_restore() {
 fn rescale_keyed_by_subtask_is_found_through_the_rescale_step() {
     let b = Bounds { max_rescales: 1, ..bounds(3, 0) };
     assert_eq!(found("tiny-rescale.toml", Variant::RescaleKeyedBySubtask, b).as_deref(), Some("state"));
-    // The correct hand-off's space (about 174,000 states, 4-5 CPU s): CKPTSIM_LONG=1.
+    // The correct hand-off's space (session 42: 331,791 distinct, 2,726 terminal, 7 CPU s;
+    // about 174,000 in session 18): CKPTSIM_LONG=1.
     if std::env::var_os("CKPTSIM_LONG").is_some() {
         exhausted("tiny-rescale.toml", b);
     }
@@ -520,8 +529,9 @@ fn rescale_keyed_by_subtask_is_found_on_the_rescaled_interval_join() {
 }
 
 /// `window-state-not-restored` on `tiny-window-one.toml` (one record per window): the 26-step
-/// counterexample the search finds (about 4 CPU s; `CKPTSIM_LONG=1` runs the search and the
-/// correct protocol's exhaustion, about 245,000 states and 9 CPU s on a loaded machine) replayed
+/// counterexample the search finds (253,371 distinct, 4 CPU s in session 42; `CKPTSIM_LONG=1`
+/// runs the search and the correct protocol's exhaustion, 494,343 distinct and 10,148 terminal,
+/// 11 CPU s in session 42; about 245,000 states in session 10) replayed
 /// directly: the window holding a @100 is checkpointed, the window task fails, the restored
 /// window forgets it and never fires once a @1500 moves the watermark past [0,1000) ("window
 /// lost"). The correct restore fires (a,1) on the same path.

@@ -83,6 +83,26 @@ pub(crate) const SLIDING_FLOOR_EDITS: &[(&str, &str)] = &[
     TINY_WINDOW_BOUNDED[1],
 ];
 
+/// `session-merge-loses-contents` (session 42): `tiny-window.toml` with session windows of a
+/// 1 s gap, elements at 1000, 3000, then 2000 (all appended at 0 ms), which opens [2000,3000)
+/// touching both sessions and merges them into [1000,4000); a bounded out-of-orderness of
+/// 1.5 s keeps every watermark an element meets below 1999, so the session is *determined*
+/// (`check/windows_session.rs`) and its one result must hold all three (a,3). The planted merge
+/// keeps one state window's contents and fires (a,2) (`session-wrong-value`). The negative
+/// file's first block, on the explorer's one-partition job.
+pub(crate) const SESSION_MERGE_EDITS: &[(&str, &str)] = &[
+    (
+        TINY_WINDOW_RECORDS,
+        "  { at_ms = 0, partition = 0, value = \"a\", ts_ms = 1000 },\n  { at_ms = 0, partition = 0, value = \"a\", ts_ms = 3000 },\n  { at_ms = 0, partition = 0, value = \"a\", ts_ms = 2000 },\n",
+    ),
+    (
+        "watermarks = \"monotonous\"\n",
+        "bounded = true\nwatermarks = \"bounded-out-of-orderness\"\nmax_out_of_orderness_ms = 1500\n",
+    ),
+    ("window = \"tumbling\"\nsize_ms = 1000\n", "window = \"session\"\ngap_ms = 1000\n"),
+    TINY_WINDOW_BOUNDED[1],
+];
+
 /// `watermark-without-minus-one` (session 37): bounded out-of-orderness of 200 ms, elements at
 /// 1199 and then 999: Flink's periodic watermark after the first is 1199 - 200 - 1 = 998, so 999
 /// is on time in [0,1000); the plant's 999 closes the window before it.
@@ -578,11 +598,18 @@ pub(crate) fn case(variant: Variant) -> Result<Case, &'static str> {
             checker: "state",
             search: Search::Bfs,
         }),
-        // Session 41 (session41): session windows; the explorer's tiny jobs have none. No
-        // explorer case tried yet.
-        Variant::SessionMergeLosesContents => {
-            Err("posed on a world scenario only (session 41, no explorer case tried yet)")
-        }
+        // Session 42: session41's session windows need no new driver mechanism: the explorer
+        // builds the window task with the core's `task_build` (the plant is there, `window_plant`)
+        // and the merging window set is the operator's own state, so its fingerprint, snapshot
+        // and restore are the task's. The case: [`SESSION_MERGE_EDITS`] (9 steps: the three reads
+        // and their deliveries, before any watermark).
+        Variant::SessionMergeLosesContents => Ok(Case {
+            job: "tiny-window.toml",
+            edits: SESSION_MERGE_EDITS,
+            bounds: b(1, 0),
+            checker: "windows",
+            search: Search::Bfs,
+        }),
         // Session 40: late39's and bcast39's plants. The driver needed no new mechanism: it
         // builds tasks with the core's `task_build` (the plants are there), marks a window on a
         // late side branch as the world does (`world::mark_late_fed`) and records restored
