@@ -203,6 +203,32 @@ fn a_situation_recipe_moves_runs_toward_its_cell() {
         assert!(guided >= plain + 5, "{s:?}: recipe {guided} of 10 runs, plain {plain} of 10");
     }
 }
+/// Session 42: the two-phase-commit tweak of a recipe (`situation/producer-fenced`'s) on a job
+/// that has a two-phase-commit sink and a print sink (`late-side-output-2pc`) keeps its print
+/// sink: a job holds at most one two-phase-commit sink. Before, the tweak made the print sink a
+/// second one, and the guided child's world run panicked (`sweep faults --swarm --coverage
+/// --guided --seeds 1000 --until-cells 376`, a child of seed 8). The child runs to a verdict.
+#[test]
+fn the_two_phase_commit_tweak_keeps_a_jobs_one_two_phase_commit_sink() {
+    use ckptsim_sim::guided::recipes::{apply, situation_recipe};
+    use ckptsim_sim::spec::OpKind;
+    use rand::SeedableRng;
+    let base = spec("scenarios/faults/late-side-output-2pc.toml");
+    let count =
+        |job: &ckptsim_sim::spec::JobSpec, kind: OpKind| job.operators.iter().filter(|o| o.kind == kind).count();
+    assert_eq!((count(&base, OpKind::TwoPhaseCommitSink), count(&base, OpKind::PrintSink)), (1, 1));
+    for seed in 1..=3u64 {
+        let (mut job, _) = ckptsim_sim::swarm::draw(&base, seed);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let done = apply(&situation_recipe(Situation::ProducerFenced), &base, &mut job, &mut rng);
+        assert_eq!(count(&job, OpKind::TwoPhaseCommitSink), 1, "seed {seed}: {done}");
+        assert!(!done.contains("sink=two-phase-commit"), "seed {seed}: {done}");
+        // Runs to a verdict (a second two-phase-commit sink panicked in the world).
+        let o = outcome::run(&job, seed);
+        assert!(!o.run.trace.is_empty(), "seed {seed}: the child runs ({done})");
+    }
+}
+
 /// `until_cells` stops the sweep at the run that hits the target; the milestones name the run
 /// at which each share was first reached, in run order, and match the curve.
 #[test]
