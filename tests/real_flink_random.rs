@@ -3,7 +3,11 @@
 //! Session 41 added five shapes (seeds 200 and up: windows in a row, a late side output unioned
 //! or keyed again, `rebalance` before a window, `named_states`, an event-time and a plain source
 //! unioned) and the failure variant of the keyed and window shapes (`failure = boom`, seeds 300
-//! and up in `gen.py`; r300-r305 are run).
+//! and up in `gen.py`; r300-r305 are run). Session 42: r306-r331 are run; `rescale = 2-3-1`
+//! (seeds 400-499: the keyed, window and session shapes stopped with a savepoint after record
+//! `gate1` at parallelism 2, restored at 3, stopped after `gate2`, restored at 1; the rows of
+//! each job carry its print identifier, `out-first`, `late-second`, ...) and the `session` shape
+//! (seeds 500 and up: keyed event-time session windows in a line).
 //!
 //! Java is not needed here: the fixtures are committed (`tests/real-flink-random/run.sh`
 //! regenerates them). The space, the counts and the mismatches found: `docs/real-flink-random.md`.
@@ -17,7 +21,7 @@
 //! output is the sink `late`. Event-time rows end in `@<timestamp>`: the window's
 //! `maxTimestamp`, a late element's own, a joined row's (Flink's `ctx.timestamp()`).
 
-use ckptsim_sim::spec::JobSpec;
+use ckptsim_sim::spec::{ActionSpec, FaultAt, JobSpec};
 use ckptsim_sim::{graph::Graph, outcome, scenario, user, world::RunResult};
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::collections::BTreeMap;
@@ -118,7 +122,15 @@ impl Spec {
     fn event_time(&self) -> bool {
         matches!(
             self.fields.get("shape").map(String::as_str),
-            Some("window" | "interval-join" | "window-join" | "windows-in-a-row" | "window-late" | "rebalance-window")
+            Some(
+                "window"
+                    | "interval-join"
+                    | "window-join"
+                    | "windows-in-a-row"
+                    | "window-late"
+                    | "rebalance-window"
+                    | "session"
+            )
         )
     }
 }
@@ -139,11 +151,17 @@ fn record(token: &str) -> Result<(String, Option<i64>), String> {
 
 /// `records = [...]` of one source: one record every `step_ms` from `first_ms` (one a second for
 /// event time: the source's 200 ms periodic watermark follows each record before the next, the
-/// same sequence as the Java side's watermark after each element).
+/// same sequence as the Java side's watermark after each element). A rescaled spec (session 42)
+/// leaves one more step free after records `gate1` and `gate2`: the stop and the rescale
+/// ([`rescale_actions`]) fall in it.
 fn records_toml(spec: &Spec, key: &str, first_ms: i64, step_ms: i64) -> Result<(String, i64), String> {
     let mut out = String::from("partitions = 1\nrecords = [\n");
     let mut at = first_ms;
-    for token in spec.get(key)?.split(' ') {
+    let gates = gates(spec)?;
+    for (i, token) in spec.get(key)?.split(' ').enumerate() {
+        if gates.contains(&i) {
+            at += step_ms;
+        }
         let (value, ts) = record(token)?;
         let value = value.replace('\\', "\\\\").replace('"', "\\\"");
         match ts {
@@ -155,6 +173,41 @@ fn records_toml(spec: &Spec, key: &str, first_ms: i64, step_ms: i64) -> Result<(
     }
     out.push_str("]\n");
     Ok((out, at))
+}
+
+/// The records after which a rescaled spec (`rescale = 2-3-1`, session 42) stops with a
+/// savepoint: `gate1` and `gate2` (the Java side's `RealFlinkLifecycle#rescale231` gates); none
+/// for another spec.
+fn gates(spec: &Spec) -> Result<Vec<usize>, String> {
+    if !spec.fields.contains_key("rescale") {
+        return Ok(Vec::new());
+    }
+    if spec.get("rescale")? != "2-3-1" {
+        return Err(format!("rescale {:?}: only 2-3-1", spec.get("rescale")?));
+    }
+    let gate = |key: &str| usize::try_from(spec.num(key)?).map_err(|e| format!("`{key}`: {e}"));
+    Ok(vec![gate("gate1")?, gate("gate2")?])
+}
+
+/// A rescaled spec's `[[actions]]` (session 42): after record `gate1` (at `first_ms + (gate1 - 1)
+/// * step_ms`) a stop-with-savepoint half a step later and a rescale to 3 a step later; after
+/// `gate2` the same to 1. `names` are the operators at the job's parallelism.
+fn rescale_actions(spec: &Spec, first_ms: i64, step_ms: i64, names: &[&str]) -> Result<String, String> {
+    let mut out = String::new();
+    for (k, (gate, p)) in gates(spec)?.into_iter().zip([3, 1]).enumerate() {
+        // Record `gate - 1` (0-based) is at first + (gate - 1 + k) steps (k free steps before).
+        let last = first_ms + (gate as i64 - 1 + k as i64) * step_ms;
+        let parallelism: Vec<String> = names.iter().map(|n| format!("{n} = {p}")).collect();
+        write!(
+            out,
+            "[[actions]]\nat_ms = {}\nkind = \"stop-with-savepoint\"\n\n[[actions]]\nat_ms = {}\nkind = \"rescale\"\nfrom = \"savepoint\"\nparallelism = {{ {} }}\n\n",
+            last + step_ms / 2,
+            last + step_ms,
+            parallelism.join(", ")
+        )
+        .expect("write to a String");
+    }
+    Ok(out)
 }
 
 /// `parallelism = p` and, unless the spec leaves it at Flink's default, `max_parallelism` (the
@@ -200,12 +253,29 @@ fn fail_map(spec: &Spec) -> Result<String, String> {
 /// `[checkpoint]` and `[restart]` of a spec with `failure = boom`: checkpoints every 100 ms (one
 /// completes between two records, as the Java side's gated source waits for one before BOOM),
 /// one restart after 200 ms.
+/// A rescaled spec (session 42): three TaskManagers (parallelism 3 in the second job) and no
+/// restart, as `scenarios/real-flink/session-windows-2-3-1.toml`.
 fn failure_tables(spec: &Spec) -> &'static str {
     if spec.fields.contains_key("failure") {
         "[checkpoint]\ninterval_ms = 100\n\n[restart]\nstrategy = \"fixed-delay\"\nattempts = 1\ndelay_ms = 200\n\n"
+    } else if spec.fields.contains_key("rescale") {
+        "[restart]\nstrategy = \"none\"\n\n[cluster]\ntask_managers = 3\n\n"
     } else {
         ""
     }
+}
+
+/// The operators a rescaled spec's `rescale` actions name (session 42): those at the job's
+/// parallelism (the keyed shape's map only when it follows it, `map_parallelism` 2).
+fn rescaled_names(spec: &Spec) -> Result<Vec<&'static str>, String> {
+    Ok(if spec.shape()? == "keyed" {
+        let map = spec.num("map_parallelism")? > 1;
+        map.then_some("ToPair").into_iter().chain(["Agg", "out"]).collect()
+    } else if spec.get("late")? == "side" {
+        vec!["Window", "out", "late"]
+    } else {
+        vec!["Window", "out"]
+    })
 }
 
 /// keyed / union: words -> parse_pair -> key_by -> sum | count | max | min -> print.
@@ -243,17 +313,25 @@ fn keyed_ops(spec: &Spec, ops: &mut String) -> Result<(), String> {
 /// `slide`, `offset`, `agg` with `suffix` (`"2"`: a second window), `allowed_lateness_ms` and
 /// `late_records` as given.
 fn window_op(spec: &Spec, name: &str, suffix: &str, p: i64, lateness: i64, side: bool) -> Result<String, String> {
-    let slide = spec.num(&format!("slide{suffix}"))?;
-    let window = if slide == 0 {
-        "window = \"tumbling\"\n".to_string()
+    let window = if spec.fields.get(&format!("window{suffix}")).is_some_and(|w| w == "session") {
+        // Session 42: a session window (`EventTimeSessionWindows.withGap`).
+        format!("window = \"session\"\ngap_ms = {}\n", spec.num(&format!("gap{suffix}"))?)
     } else {
-        format!("window = \"sliding\"\nslide_ms = {slide}\n")
+        let slide = spec.num(&format!("slide{suffix}"))?;
+        let kind = if slide == 0 {
+            "window = \"tumbling\"\n".to_string()
+        } else {
+            format!("window = \"sliding\"\nslide_ms = {slide}\n")
+        };
+        format!(
+            "{kind}size_ms = {}\noffset_ms = {}\n",
+            spec.num(&format!("size{suffix}"))?,
+            spec.num(&format!("offset{suffix}"))?
+        )
     };
     Ok(format!(
-        "[[operators]]\nkind = \"key_by\"\n\n[[operators]]\nkind = \"event_window\"\nname = \"{name}\"\n{}{window}size_ms = {}\noffset_ms = {}\naggregate = \"{}\"\nallowed_lateness_ms = {lateness}\nlate_records = \"{}\"\n\n",
+        "[[operators]]\nkind = \"key_by\"\n\n[[operators]]\nkind = \"event_window\"\nname = \"{name}\"\n{}{window}aggregate = \"{}\"\nallowed_lateness_ms = {lateness}\nlate_records = \"{}\"\n\n",
         par(spec, p)?,
-        spec.num(&format!("size{suffix}"))?,
-        spec.num(&format!("offset{suffix}"))?,
         spec.get(&format!("agg{suffix}"))?,
         if side { "side-output" } else { "drop" },
     ))
@@ -393,8 +471,10 @@ fn scenario_toml(spec: &Spec) -> Result<String, String> {
     let (inputs, step) = match spec.shape()? {
         "keyed" | "union" => {
             keyed_ops(spec, &mut ops)?;
-            // Across a failure one record a second: a checkpoint completes between two.
-            let step = if spec.fields.contains_key("failure") { 1000 } else { 200 };
+            // Across a failure one record a second: a checkpoint completes between two; across a
+            // rescale too (session 42: a stop and a restore between two).
+            let slow = spec.fields.contains_key("failure") || spec.fields.contains_key("rescale");
+            let step = if slow { 1000 } else { 200 };
             ([("Input", "input", 100), ("Input2", "input2", 150)], step)
         }
         "mixed-union" => {
@@ -405,9 +485,9 @@ fn scenario_toml(spec: &Spec) -> Result<String, String> {
             named_states_ops(spec, &mut ops)?;
             ([("Input", "input", 100), ("", "", 0)], 200)
         }
-        shape @ ("window" | "windows-in-a-row" | "window-late" | "rebalance-window") => {
+        shape @ ("window" | "windows-in-a-row" | "window-late" | "rebalance-window" | "session") => {
             match shape {
-                "window" => window_ops(spec, &mut ops)?,
+                "window" | "session" => window_ops(spec, &mut ops)?,
                 "windows-in-a-row" => windows_in_a_row_ops(spec, &mut ops)?,
                 "window-late" => window_late_ops(spec, &mut ops)?,
                 _ => rebalance_window_ops(spec, &mut ops)?,
@@ -422,6 +502,11 @@ fn scenario_toml(spec: &Spec) -> Result<String, String> {
     };
     let mut input_tables = String::new();
     let mut end_ms = 0;
+    let actions = if spec.fields.contains_key("rescale") {
+        rescale_actions(spec, inputs[0].2, step, &rescaled_names(spec)?)?
+    } else {
+        String::new()
+    };
     // One source reads `[input]`, two read `[inputs.<Source>]`.
     let several = spec.fields.contains_key("input2");
     for (source, key, first_ms) in inputs {
@@ -434,27 +519,54 @@ fn scenario_toml(spec: &Spec) -> Result<String, String> {
         write!(input_tables, "[{table}]\n{records}\n").expect("write to a String");
     }
     Ok(format!(
-        "# Generated by tests/real_flink_random.rs from tests/real-flink-random/specs/{name}.spec.\nname = \"real-flink-random-{name}\"\nprofile = \"flink-2.3\"\nseed = 1\nstop_at_ms = {}\n\n{}{ops}{input_tables}[expect]\nfinal_status = \"FINISHED\"\n",
+        "# Generated by tests/real_flink_random.rs from tests/real-flink-random/specs/{name}.spec.\nname = \"real-flink-random-{name}\"\nprofile = \"flink-2.3\"\nseed = 1\nstop_at_ms = {}\n\n{}{ops}{input_tables}{actions}[expect]\nfinal_status = \"FINISHED\"\n",
         end_ms + 10_000,
         failure_tables(spec)
     ))
 }
 
-/// ckptsim's sink output rendered as the fixture's rows, sorted.
+/// The programs a run holds, in order: its first job and, per `rescale` action (session 42), the
+/// job restored then (from its time on) with its operators at their new parallelism, each with
+/// its graph (as `tests/real_flink.rs`).
+fn programs(spec: &JobSpec) -> Vec<(u64, JobSpec, Graph)> {
+    let mut current = spec.clone();
+    let mut out = vec![(0, current.clone(), Graph::build(&current))];
+    for action in &spec.actions {
+        let (FaultAt::Time(at_ms), ActionSpec::Rescale(r)) = (&action.at, &action.kind) else { continue };
+        for op in current.operators.iter_mut() {
+            if let Some(&p) = r.parallelism.get(&op.name) {
+                op.parallelism = p;
+            }
+        }
+        out.push((*at_ms, current.clone(), Graph::build(&current)));
+    }
+    out
+}
+
+/// The print identifiers of a rescaled job's three jobs (`RealFlinkLifecycle#rescale231`): the
+/// Java side prints `out-first`, `late-second`, ... (`RealFlinkRandom#ident`).
+const IDENTS: [&str; 3] = ["first", "second", "third"];
+
+/// ckptsim's sink output rendered as the fixture's rows, sorted; a row of a rescaled job carries
+/// the identifier of the job that printed it (the last one started at or before the row).
 fn our_rows(spec: &JobSpec, run: &RunResult, event_time: bool) -> Vec<String> {
-    let graph = Graph::build(spec);
+    let programs = programs(spec);
+    let rescaled = programs.len() > 1;
     let mut rows = Vec::new();
     for row in run.print_rows.iter() {
+        let job = programs.iter().rposition(|(start, _, _)| *start <= row.time_ms).unwrap_or(0);
+        let (_, spec, graph) = &programs[job];
         let (op, subtask) = graph
             .print_sink_of(spec, row.task.0 as usize, row.sink)
             .expect("the row's print sink is in its task's chain");
         let sink = &spec.operators[op];
+        let name = if rescaled { format!("{}-{}", sink.name, IDENTS[job]) } else { sink.name.clone() };
         let subtask = if sink.parallelism > 1 { format!(":{}", subtask + 1) } else { String::new() };
         let ts = match (event_time, row.timestamp) {
             (true, Some(t)) => format!("@{t}"),
             _ => String::new(),
         };
-        rows.push(format!("{}{subtask}> {}{ts}", sink.name, row.value));
+        rows.push(format!("{name}{subtask}> {}{ts}", row.value));
     }
     rows.sort();
     rows
@@ -557,8 +669,8 @@ fn spec_paths() -> Vec<PathBuf> {
 fn campaign_complete() -> Result<(), Failed> {
     let names: Vec<String> =
         spec_paths().iter().map(|p| p.file_stem().expect("a file name").to_string_lossy().into_owned()).collect();
-    if names.len() < 248 {
-        return Err(format!("{} specs, the campaign runs at least 248", names.len()).into());
+    if names.len() < 328 {
+        return Err(format!("{} specs, the campaign runs at least 328", names.len()).into());
     }
     for dir in FIXTURE_DIRS {
         let mut outs: Vec<String> = std::fs::read_dir(root().join(dir))

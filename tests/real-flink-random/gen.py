@@ -329,7 +329,120 @@ def window_failure(r, spec):
 FAILURE_FIRST_SEED = 300
 
 
+# Seeds >= RESCALE_FIRST_SEED (session 42): the keyed and window shapes (by seed parity) stopped
+# with a savepoint after record `gate1` at parallelism 2, restored at 3 until record `gate2`,
+# stopped again and restored at 1 to the end of input (`rescale = 2-3-1`).
+RESCALE_FIRST_SEED = 400
+# Seeds RESCALE_SESSION_FIRST_SEED .. SESSION_FIRST_SEED - 1: the session shape below across the
+# same 2 -> 3 -> 1 rescale.
+RESCALE_SESSION_FIRST_SEED = 440
+# Seeds >= SESSION_FIRST_SEED (session 42): keyed event-time session windows in a line.
+SESSION_FIRST_SEED = 500
+# Max parallelisms a 2 -> 3 -> 1 job may keep (at least 3; 0: Flink's default, 128).
+RESCALE_MAX_PARALLELISMS = [3, 4, 5, 7, 10, 16, 31, 64, 100, 127, 129, 256, 1000, 32768]
+
+
+def rescale_gates(r, spec, n):
+    """The two stops of a 2 -> 3 -> 1 job: after record gate1 and after record gate2 (each job
+    reads at least one record)."""
+    spec["rescale"] = "2-3-1"
+    spec["gate1"] = r.range(1, n - 2)
+    spec["gate2"] = r.range(spec["gate1"] + 1, n - 1)
+
+
+def keyed_rescale(r, spec):
+    """The keyed shape at parallelism 2, then 3, then 1. `map_parallelism = 2`: the map follows
+    the job's parallelism (rebalanced from the source: values 1, order-free); 1: chained to the
+    source (a key's records keep their order: any values and aggregate)."""
+    spec["parallelism"] = 2
+    spec["max_parallelism"] = 0 if r.chance(35) else r.pick(RESCALE_MAX_PARALLELISMS)
+    words = vocab(r, 2, 9)
+    spec["map_parallelism"] = r.pick([1, 2])
+    ones = spec["map_parallelism"] > 1
+    spec["agg"] = r.pick(["sum", "count"]) if ones else r.pick(["sum", "count", "max", "min"])
+    n = r.range(8, 24)
+    spec["input"] = " ".join(f"{r.pick(words)}:{1 if ones else r.range(-5, 9)}" for _ in range(n))
+    rescale_gates(r, spec, n)
+
+
+def window_rescale(r, spec):
+    """The window shape (window_params: no sliding max / min) at parallelism 2, then 3, then 1."""
+    spec["parallelism"] = 2
+    spec["max_parallelism"] = 0 if r.chance(35) else r.pick(RESCALE_MAX_PARALLELISMS)
+    spec["bound"] = r.pick([0, 100, 200, 500, 1000])
+    window_params(r, spec)
+    spec["lateness"] = r.pick([0, 0, 0, 200, 500, 1500])
+    spec["late"] = r.pick(["drop", "side"])
+    words = vocab(r, 1, 4)
+    n = r.range(8, 20)
+    ts = timestamps(r, n, spec["bound"], 25, start_ts(r))
+    spec["input"] = " ".join(f"{r.pick(words)}:{r.range(-3, 9)}@{t}" for t in ts)
+    rescale_gates(r, spec, n)
+
+
+def session_timestamps(r, n, gap, bound, start):
+    """n timestamps of sessions: steps forward within the gap (the same session) or beyond it (a
+    new one), some back into the gap between two sessions (bridging them into one), a quarter
+    back beyond the bound (late); multiples of 100, some one below."""
+    out = []
+    hi = start
+    for i in range(n):
+        if i == 0:
+            t = start
+        elif r.chance(25):
+            t = hi - bound - r.range(1, 25) * 100
+        elif r.chance(25):
+            t = hi - r.range(1, max(2, 2 * gap // 100)) * 100
+        else:
+            t = hi + r.range(0, max(2, 2 * gap // 100)) * 100
+        if r.chance(20):
+            t -= 1
+        hi = max(hi, t)
+        out.append(t)
+    return out
+
+
+def session(r, spec, rescale=False):
+    """Keyed event-time session windows in a line: events -> keyBy -> session window (gap,
+    allowed lateness) sum | count | max | min -> print; late elements dropped or to the side
+    output, printed. `rescale`: at parallelism 2, then 3, then 1 (rescale_gates)."""
+    if rescale:
+        spec["parallelism"] = 2
+        spec["max_parallelism"] = 0 if r.chance(35) else r.pick(RESCALE_MAX_PARALLELISMS)
+    else:
+        p = r.range(1, 4)
+        spec["parallelism"] = p
+        spec["max_parallelism"] = max_parallelism(r, p)
+    spec["bound"] = r.pick([0, 100, 200, 500, 1000])
+    spec["window"] = "session"
+    spec["gap"] = r.pick([300, 500, 800, 1000, 1000, 1500, 2000])
+    spec["agg"] = r.pick(["sum", "count", "max", "min"])
+    spec["lateness"] = r.pick([0, 0, 200, 500, 1000, 1500])
+    spec["late"] = "side" if r.chance(70) else "drop"
+    words = vocab(r, 1, 3)
+    n = r.range(8, 20) if rescale else r.range(6, 20)
+    ts = session_timestamps(r, n, spec["gap"], spec["bound"], start_ts(r))
+    spec["input"] = " ".join(f"{r.pick(words)}:{r.range(-3, 9)}@{t}" for t in ts)
+    if rescale:
+        rescale_gates(r, spec, n)
+
+
 def generate(seed):
+    if seed >= RESCALE_FIRST_SEED:
+        # Session 42: each spec's stream starts one splitmix64 step from its seed, so neighbouring
+        # seeds do not draw shifted copies of one stream (docs/real-flink-random.md).
+        r = Rng(Rng(seed).next())
+        if seed >= RESCALE_SESSION_FIRST_SEED:
+            spec = {"name": f"r{seed:03d}", "shape": "session"}
+            session(r, spec, seed < SESSION_FIRST_SEED)
+            return spec
+        shape = ["keyed", "window"][seed % 2]
+        spec = {"name": f"r{seed:03d}", "shape": shape}
+        if shape == "keyed":
+            keyed_rescale(r, spec)
+        else:
+            window_rescale(r, spec)
+        return spec
     r = Rng(seed)
     if seed >= FAILURE_FIRST_SEED:
         shape = ["keyed", "window"][seed % 2]

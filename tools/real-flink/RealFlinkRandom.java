@@ -37,6 +37,7 @@ import org.apache.flink.streaming.api.datastream.WindowedStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.streaming.api.functions.co.ProcessJoinFunction;
+import org.apache.flink.streaming.api.windowing.assigners.EventTimeSessionWindows;
 import org.apache.flink.streaming.api.windowing.assigners.SlidingEventTimeWindows;
 import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
 import org.apache.flink.streaming.api.windowing.assigners.WindowAssigner;
@@ -79,7 +80,7 @@ public class RealFlinkRandom {
         return Tuple2.of(kv.substring(0, colon), Long.parseLong(kv.substring(colon + 1)));
     }
 
-    static DataStream<Tuple2<String, Long>> pairs(DataStream<String> in, int parallelism) {
+    static SingleOutputStreamOperator<Tuple2<String, Long>> pairs(DataStream<String> in, int parallelism) {
         return in.map(RealFlinkRandom::pair).returns(Types.TUPLE(Types.STRING, Types.LONG)).setParallelism(parallelism);
     }
 
@@ -143,21 +144,36 @@ public class RealFlinkRandom {
      *  each element), the second none, unioned. */
     static void keyed(Map<String, String> spec) throws Exception {
         StreamExecutionEnvironment env = env(spec);
+        keyedJob(env, spec, null);
+        env.execute(spec.get("name"));
+    }
+
+    /** The keyed / union / mixed-union job on `env`; its print sink is `out`, or `out-<ident>` in
+     *  a job of a 2 -> 3 -> 1 rescale (session 42: the map at map_parallelism 2 follows the job's
+     *  parallelism; uids fixed, so each restore finds every operator's state). */
+    static void keyedJob(StreamExecutionEnvironment env, Map<String, String> spec, String ident) {
+        boolean rescale = spec.containsKey("rescale");
+        int mapP = rescale && num(spec, "map_parallelism") > 1 ? env.getParallelism() : (int) num(spec, "map_parallelism");
         DataStream<String> src = spec.get("shape").equals("mixed-union") ? eventSource(env, spec, "input", "bound")
             : input(env, spec);
         if (!spec.get("shape").equals("keyed")) {
             src = src.union(env.fromData(records(spec, "input2")));
         }
-        DataStream<Tuple2<String, Long>> in = pairs(src, (int) num(spec, "map_parallelism"));
+        SingleOutputStreamOperator<Tuple2<String, Long>> in = pairs(src, mapP).uid("to-pair");
         String agg = spec.get("agg");
         if (agg.equals("count")) {
             in = in.map(t -> Tuple2.of(t.f0, 1L)).returns(Types.TUPLE(Types.STRING, Types.LONG))
-                .setParallelism((int) num(spec, "map_parallelism"));
+                .setParallelism(mapP).uid("to-one");
         }
         KeyedStream<Tuple2<String, Long>, String> keyed = in.keyBy(t -> t.f0);
-        DataStream<Tuple2<String, Long>> out = agg.equals("max") ? keyed.max(1) : agg.equals("min") ? keyed.min(1) : keyed.sum(1);
-        out.print("out");
-        env.execute(spec.get("name"));
+        SingleOutputStreamOperator<Tuple2<String, Long>> out = agg.equals("max") ? keyed.max(1)
+            : agg.equals("min") ? keyed.min(1) : keyed.sum(1);
+        out.uid("agg").print(ident("out", ident)).uid("print");
+    }
+
+    /** A print identifier: `sink`, or `sink-<ident>` in a job of a rescale (session 42). */
+    static String ident(String sink, String ident) {
+        return ident == null ? sink : sink + "-" + ident;
     }
 
     static WindowAssigner<Object, TimeWindow> assigner(Map<String, String> spec) {
@@ -166,6 +182,12 @@ public class RealFlinkRandom {
 
     /** The window of the keys `size`, `slide`, `offset` with `suffix` ("2": a second window). */
     static WindowAssigner<Object, TimeWindow> assigner(Map<String, String> spec, String suffix) {
+        if ("session".equals(spec.get("window" + suffix))) {
+            // Session 42: EventTimeSessionWindows (a merging assigner).
+            @SuppressWarnings({"unchecked", "rawtypes"})
+            WindowAssigner<Object, TimeWindow> session = (WindowAssigner) EventTimeSessionWindows.withGap(Duration.ofMillis(num(spec, "gap" + suffix)));
+            return session;
+        }
         Duration size = Duration.ofMillis(num(spec, "size" + suffix));
         Duration offset = Duration.ofMillis(spec.containsKey("offset" + suffix) ? num(spec, "offset" + suffix) : 0);
         long slide = num(spec, "slide" + suffix);
@@ -178,9 +200,16 @@ public class RealFlinkRandom {
      *  elements dropped or to print("late"). */
     static void window(Map<String, String> spec) throws Exception {
         StreamExecutionEnvironment env = env(spec);
+        windowJob(env, spec, null);
+        env.execute(spec.get("name"));
+    }
+
+    /** The window job (session 42: also the session shape, and a job of a 2 -> 3 -> 1 rescale:
+     *  print identifiers `out-<ident>`, `late-<ident>`; uids fixed). */
+    static void windowJob(StreamExecutionEnvironment env, Map<String, String> spec, String ident) {
         DataStream<String> src = eventSource(env, spec, "input", "bound");
         OutputTag<Tuple2<String, Long>> late = new OutputTag<>("late", Types.TUPLE(Types.STRING, Types.LONG));
-        WindowedStream<Tuple2<String, Long>, String, TimeWindow> w = pairs(src, 1).keyBy(t -> t.f0)
+        WindowedStream<Tuple2<String, Long>, String, TimeWindow> w = pairs(src, 1).uid("to-pair").keyBy(t -> t.f0)
             .window(assigner(spec)).allowedLateness(Duration.ofMillis(num(spec, "lateness")));
         boolean side = spec.get("late").equals("side");
         if (side) {
@@ -189,11 +218,11 @@ public class RealFlinkRandom {
         String agg = spec.get("agg");
         SingleOutputStreamOperator<Tuple2<String, Long>> out = agg.equals("count") ? w.aggregate(new Count())
             : agg.equals("max") ? w.max(1) : agg.equals("min") ? w.min(1) : w.sum(1);
-        stamped(out).print("out");
+        out.uid("window");
+        stamped(out).uid("stamp").print(ident("out", ident)).uid("print");
         if (side) {
-            stamped(out.getSideOutput(late)).print("late");
+            stamped(out.getSideOutput(late)).uid("stamp-late").print(ident("late", ident)).uid("print-late");
         }
-        env.execute(spec.get("name"));
     }
 
     /** A window's sum | count | max | min of (key, n). */
@@ -269,6 +298,10 @@ public class RealFlinkRandom {
      *  and a map chained to it that throws once at that record (the job restarts from that
      *  checkpoint: what is printed is fixed by the input). */
     static DataStream<String> input(StreamExecutionEnvironment env, Map<String, String> spec) {
+        if (spec.containsKey("rescale")) {
+            // Session 42: the gated source of RealFlinkLifecycle#rescale231 (its input and gates).
+            return RealFlinkGatedSource.of(env);
+        }
         if (!spec.containsKey("failure")) {
             return env.fromData(records(spec, "input"));
         }
@@ -279,7 +312,7 @@ public class RealFlinkRandom {
 
     static DataStream<String> eventSource(StreamExecutionEnvironment env, Map<String, String> spec, String input, String bound) {
         return (input.equals("input") ? input(env, spec) : env.fromData(records(spec, input)))
-            .assignTimestampsAndWatermarks(RealFlinkJobs.events(num(spec, bound))).setParallelism(1);
+            .assignTimestampsAndWatermarks(RealFlinkJobs.events(num(spec, bound))).setParallelism(1).uid("watermarks-" + input);
     }
 
     /** interval-join: two event-time sources of keys "k@ts" -> keyBy each -> intervalJoin
@@ -323,14 +356,38 @@ public class RealFlinkRandom {
         env.execute(spec.get("name"));
     }
 
+    /** rescale = 2-3-1 (session 42): the keyed or window job on the gated source at parallelism 2
+     *  until record gate1, stopped with a savepoint (no drain); from it at 3 until record gate2,
+     *  stopped; from that at 1 to the end of input. Print identifiers `out-first`, `out-second`,
+     *  `out-third` (and `late-...`): the rows of each job apart. */
+    static void rescale(Map<String, String> spec) throws Exception {
+        long mp = num(spec, "max_parallelism");
+        boolean keyed = spec.get("shape").equals("keyed");
+        RealFlinkLifecycle.rescale231(records(spec, "input"), (int) num(spec, "gate1"), (int) num(spec, "gate2"),
+            (env, ident) -> {
+                if (mp > 0) {
+                    env.setMaxParallelism((int) mp);
+                }
+                if (keyed) {
+                    keyedJob(env, spec, ident);
+                } else {
+                    windowJob(env, spec, ident);
+                }
+            });
+    }
+
     static void run(Map<String, String> spec) throws Exception {
+        if (spec.containsKey("rescale")) {
+            rescale(spec);
+            return;
+        }
         switch (spec.get("shape")) {
             case "keyed", "union", "mixed-union" -> keyed(spec);
             case "windows-in-a-row" -> windowsInARow(spec);
             case "window-late" -> windowLate(spec);
             case "rebalance-window" -> rebalanceWindow(spec);
             case "named-states" -> namedStates(spec);
-            case "window" -> window(spec);
+            case "window", "session" -> window(spec);
             case "interval-join" -> intervalJoin(spec);
             case "window-join" -> windowJoin(spec);
             default -> throw new IllegalArgumentException("unknown shape " + spec.get("shape"));
@@ -350,7 +407,7 @@ public class RealFlinkRandom {
         }
         List<String> rows = new ArrayList<>();
         for (String line : buf.toString(StandardCharsets.UTF_8).split("\n")) {
-            if (line.matches("^(out|late)(:[0-9]+)?> .*")) {
+            if (line.matches("^(out|late)(-(first|second|third))?(:[0-9]+)?> .*")) {
                 rows.add(line);
             }
         }
