@@ -79,6 +79,23 @@ pub(super) struct MechanismCounts {
     pub(super) timers_armed: u64,
     /// Control messages sent (`World::send_with`).
     pub(super) messages: u64,
+    /// The wake-ups and madsim sleeps by cause, indexed by `WakeCause as usize`.
+    pub(super) by_cause: [u64; WakeCause::ALL.len()],
+}
+
+impl MechanismCounts {
+    /// A loop woke from [`wake::wait`](super::wake::wait) for `why`.
+    #[inline]
+    pub(super) fn woke(&mut self, why: WakeCause) {
+        self.wakeups += 1;
+        self.by_cause[why as usize] += 1;
+    }
+
+    /// A madsim sleep outside `wait` (not a wake-up of `wakeups`) for `why`.
+    #[inline]
+    pub(super) fn slept(&mut self, why: WakeCause) {
+        self.by_cause[why as usize] += 1;
+    }
 }
 
 impl World {

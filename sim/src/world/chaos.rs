@@ -130,10 +130,10 @@ pub(super) fn apply_fault(
     s.with(|w| {
         let keys: Vec<_> = w.wake.live_tasks.iter().copied().collect();
         for k in keys {
-            w.notify_task(k);
+            w.notify_task(k, WakeCause::Fault);
         }
         if w.net.alive.get(&JM).copied().unwrap_or(false) {
-            w.notify(Sleeper::Node(JM));
+            w.notify(Sleeper::Node(JM), WakeCause::Fault);
         }
     });
 }
@@ -144,7 +144,7 @@ fn fail_task(w: &mut World, task: &str) {
         w.faults.failing_tasks.insert(t);
         let keys: Vec<_> = w.wake.live_tasks.iter().filter(|k| k.0 == t).copied().collect();
         for k in keys {
-            w.notify_task(k);
+            w.notify_task(k, WakeCause::Fault);
         }
     }
 }
@@ -335,7 +335,7 @@ fn crash_jm(s: &Shared, handle: &Handle, jm_node: madsim::task::NodeId, restart_
             let keys: Vec<_> = w.wake.live_tasks.iter().copied().collect();
             for k in keys {
                 w.tasks.cancelled.insert(k, ());
-                w.notify_task(k);
+                w.notify_task(k, WakeCause::Cancel);
             }
         });
         let h = handle.clone();

@@ -41,7 +41,7 @@ pub(super) async fn client_main(s: Shared) {
                             .get_mut(&key)
                             .expect("reader mailbox")
                             .push_back(TaskMail::Line { line, input_seq: i as u64 });
-                        w.notify_task(key);
+                        w.notify_task(key, WakeCause::Line);
                     }
                     _ => {
                         w.tr_typed("client", "input-lost", EventData::InputLost { seq: i as u64, line });
@@ -92,7 +92,7 @@ pub(super) async fn socket_server(s: Shared, spec: Arc<JobSpec>) {
                     .expect("reader mailbox")
                     .push_back(TaskMail::Line { line, input_seq: next as u64 });
                 next += 1;
-                w.notify_task(key);
+                w.notify_task(key, WakeCause::Line);
             }
         });
         if next < lines.len() {
@@ -112,7 +112,7 @@ pub(super) fn close_socket(w: &mut World) {
     if let Some(key) = w.data.socket_reader {
         if let Some(q) = w.tasks.mail.get_mut(&key) {
             q.push_back(TaskMail::EndOfInput);
-            w.notify_task(key);
+            w.notify_task(key, WakeCause::Line);
         }
     }
 }

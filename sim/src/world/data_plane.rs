@@ -257,7 +257,7 @@ pub(super) fn flush(
             }
         }
         if let Some(at) = first_at {
-            w.wake_at(Sleeper::Task(to, attempt), at);
+            w.wake_at(Sleeper::Task(to, attempt), at, WakeCause::Buffer);
         }
     }
     blocked
@@ -320,7 +320,7 @@ pub(super) fn take_input(
             // A late-but-allowed element fires its window at once.
             note_fires(w, t, key, now);
             if credit_freed {
-                w.notify_task((from, attempt));
+                w.notify_task((from, attempt), WakeCause::Credit);
             }
             Take::Records(n)
         }

@@ -17,7 +17,7 @@ use ckptsim::record::CheckpointKind;
 fn drain(w: &mut World) {
     while let Some(out) = w.data.gate_requests.poll_output() {
         if let GateRequestOutput::Wake { waiter: (task, attempt), at_ms } = out {
-            w.wake_at(Sleeper::Task(task, attempt), at_ms);
+            w.wake_at(Sleeper::Task(task, attempt), at_ms, WakeCause::Gate);
         }
     }
 }

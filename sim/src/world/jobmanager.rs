@@ -115,8 +115,15 @@ impl JmHost {
         let (lost, hb_timeout) = (&self.lost, self.hb_timeout);
         let hb_next =
             self.last_hb.iter().filter(|(tm, _)| !lost.contains(tm)).map(|(_, (at, _))| at + hb_timeout + 1).min();
-        let deadline = self.s.with(|w| [jm_next, hb_next, w.next_arrival(JM)].into_iter().flatten().min());
-        wait(&self.s, Sleeper::Node(JM), deadline.map(|d| d.max(now))).await;
+        let (deadline, cause) = self.s.with(|w| {
+            let at = [
+                (jm_next, WakeCause::JmTimer),
+                (hb_next, WakeCause::HeartbeatTimeout),
+                (w.next_arrival(JM), WakeCause::Message),
+            ];
+            earliest(at)
+        });
+        wait(&self.s, Sleeper::Node(JM), deadline.map(|d| d.max(now)), cause).await;
     }
 
     /// One message to the JobManager (attempts of another epoch are dropped).

@@ -348,6 +348,14 @@ impl Shared {
         r
     }
 
+    /// Counts a madsim sleep outside `wait` for `CKPTSIM_DEBUG_COUNTS` (not a world step; nothing
+    /// done unless the counts are printed).
+    fn tally_sleep(&self, why: WakeCause) {
+        if crate::usage::debug_env().counts {
+            self.0.lock().expect("world lock poisoned").budget.counts.slept(why);
+        }
+    }
+
     /// The run's clock (not a world step: nothing in the world changes).
     fn clock(&self) -> SimClock {
         self.0.lock().expect("world lock poisoned").clock.clone()
@@ -630,7 +638,7 @@ impl World {
             if !state.is_terminal() {
                 let at = self.now() + ckptsim::job::DEFAULT_DEPLOY_TIMEOUT_MS;
                 self.tasks.rpc_timeouts.entry_or_insert_with((*task, *attempt), || at);
-                self.wake_at(Sleeper::Task(*task, *attempt), at);
+                self.wake_at(Sleeper::Task(*task, *attempt), at, WakeCause::RpcTimeout);
             } else {
                 // A final state update is not retried (the task is gone); only deployment
                 // reconciliation (Flink 1.12+) lets the JobManager learn it.
@@ -694,7 +702,7 @@ impl World {
         self.net.link_last.insert((from, to), at);
         self.net.seq += 1;
         self.net.in_flight.entry(to).or_default().push(InFlight { at, seq: self.net.seq, from, incarnation, msg });
-        self.wake_at(Sleeper::Node(to), at);
+        self.wake_at(Sleeper::Node(to), at, WakeCause::Message);
     }
 
     /// Moves the messages due at `now` for the (running) node `to` into `into`, dropping those

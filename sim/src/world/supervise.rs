@@ -506,6 +506,11 @@ fn debug_dump(w: &World) {
             "counts: world steps {} loop rounds {} batched input steps {} wake-ups {} timers {} messages {} data items {}",
             w.budget.used, c.loop_rounds, c.batched_steps, c.wakeups, c.timers_armed, c.messages, w.data.item_seq
         );
+        let causes: Vec<String> = (WakeCause::ALL.iter())
+            .filter(|why| c.by_cause[**why as usize] > 0)
+            .map(|why| format!("{} {}", why.name(), c.by_cause[*why as usize]))
+            .collect();
+        eprintln!("wake-ups by cause: {}", causes.join(" "));
     }
     if crate::usage::debug_env().channels {
         for (k, ch) in w.data.channels.iter() {

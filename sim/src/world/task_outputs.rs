@@ -523,7 +523,7 @@ fn push_priority_barrier(
     overtaken.extend(ahead);
     let n = overtaken.len() as u32;
     ch.queue.push_front((now + 1, seq, Item::Event(StreamElement::Barrier(barrier), overtaken)));
-    w.wake_at(Sleeper::Task(to.task, attempt), now + 1);
+    w.wake_at(Sleeper::Task(to.task, attempt), now + 1, WakeCause::Buffer);
     n
 }
 /// §3.4, output side (flink-2.3 with barrier announcements): the alignment timer of `id` fired.

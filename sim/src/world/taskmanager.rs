@@ -74,7 +74,10 @@ async fn heartbeat_loop(s: Shared, tm: u32, incarnation: u64, contact: Arc<Mutex
     // up to one interval).
     let mut next_send = s.with(|w| w.now());
     loop {
-        let wake = s.with(|w| heartbeat_tick(w, tm, incarnation, &mut next_send, &contact, (interval, timeout)));
+        let wake = s.with(|w| {
+            w.budget.counts.slept(WakeCause::SleepHeartbeat);
+            heartbeat_tick(w, tm, incarnation, &mut next_send, &contact, (interval, timeout))
+        });
         sleep(Duration::from_millis(wake)).await;
     }
 }
@@ -110,7 +113,7 @@ fn heartbeat_tick(
         }
         for k in mine {
             w.tasks.fail_requests.insert(k, format!("JobManager lost: no contact for {timeout} ms"));
-            w.notify_task(k);
+            w.notify_task(k, WakeCause::Fault);
         }
     }
     (*next_send).min(*last + timeout + 1).saturating_sub(now).max(1)
@@ -159,7 +162,7 @@ fn cancel_task(w: &mut World, tm: u32, (task, attempt): (TaskId, Attempt)) {
     w.send(tm_addr(tm), JM, Msg::CancelAck { task, attempt });
     if w.wake.live_tasks.contains(&(task, attempt)) {
         w.tasks.cancelled.insert((task, attempt), ());
-        w.notify_task((task, attempt));
+        w.notify_task((task, attempt), WakeCause::Cancel);
         let timeout = w.spec.cluster.task_cancellation_timeout_ms;
         if timeout > 0 {
             let at = w.now() + timeout;
@@ -271,7 +274,7 @@ fn trigger_task(s: &Shared, tm: u32, (task, attempt): (TaskId, Attempt), barrier
         let id = barrier.id;
         if let Some(q) = w.tasks.mail.get_mut(&(task, attempt)) {
             q.push_back(TaskMail::Trigger(barrier));
-            w.notify_task((task, attempt));
+            w.notify_task((task, attempt), WakeCause::Mail);
             if answers {
                 w.send_answer(tm_addr(tm), JM, Msg::TriggerAck { task, attempt, id, sent_ms });
             }
@@ -285,7 +288,7 @@ pub(super) fn mail(s: &Shared, task: TaskId, attempt: Attempt, m: TaskMail) {
     s.with(|w| {
         if let Some(q) = w.tasks.mail.get_mut(&(task, attempt)) {
             q.push_back(m);
-            w.notify_task((task, attempt));
+            w.notify_task((task, attempt), WakeCause::Mail);
         }
     });
 }

@@ -61,6 +61,7 @@ async fn deploy(
     let restore_bytes = restore.as_ref().and_then(|c| c.tasks.get(&task)).map(|t| t.size_bytes()).unwrap_or(0);
     let bw = spec.cluster.storage_bandwidth_bytes_per_ms.max(1);
     let extra = s.with(|w| w.latencies.deploy_ms + if restore.is_some() { w.latencies.restore_ms } else { 0 });
+    s.tally_sleep(WakeCause::SleepDeploy);
     sleep(Duration::from_millis(spec.cluster.deploy_ms.max(1) + restore_bytes / bw + extra)).await;
     if !s.with(|w| w.wake.live_tasks.contains(&key)) {
         return None;
@@ -413,6 +414,7 @@ impl TaskLoop {
         match start {
             Start::Cancelled(cancel_ms) => {
                 if cancel_ms > 0 {
+                    self.s.tally_sleep(WakeCause::SleepCancel);
                     sleep(Duration::from_millis(cancel_ms)).await;
                 }
                 self.s.with(|w| {
@@ -795,6 +797,7 @@ impl TaskLoop {
                 let (ss, aa) = w.faults.slow_snapshots.get(&task).copied().unwrap_or((0, 0));
                 (1 + ss, size_bytes / bw + aa, w.faults.storage_extra_ms)
             });
+            self.s.tally_sleep(WakeCause::SleepSnapshot);
             sleep(Duration::from_millis(sync_ms)).await;
             self.s.with(|w| {
                 let now = w.now();
@@ -826,6 +829,7 @@ impl TaskLoop {
                 let ms = self.debt_us / 1000;
                 self.debt_us %= 1000;
                 self.steps_in_a_row = 0;
+                self.s.tally_sleep(WakeCause::SleepCpu);
                 sleep(Duration::from_millis(ms)).await;
             } else {
                 // Look at the inputs again at once, without a round trip through madsim's
@@ -863,21 +867,20 @@ impl TaskLoop {
     async fn idle(&mut self, now: u64, wake_at: Option<u64>, rpc_timeout: Option<u64>) {
         self.steps_in_a_row = 0;
         let t = &self.t;
-        let deadline = [
-            wake_at,
-            self.gate_retry_at,
-            t.poll_timeout(),
-            self.outbox.timeout_flush_at(self.spec.cluster.buffer_timeout_ms),
-            rpc_timeout,
-            t.auto_commit_deadline(),
-            t.watermark_deadline(),
-            t.processing_timer_deadline(),
-        ]
-        .into_iter()
-        .flatten()
-        .min();
+        let input =
+            if self.ctx.is_log || self.ctx.is_user_source { WakeCause::SourceRecord } else { WakeCause::InputDue };
+        let (deadline, cause) = earliest([
+            (wake_at, input),
+            (self.gate_retry_at, WakeCause::GateRetry),
+            (t.poll_timeout(), WakeCause::TaskTimer),
+            (self.outbox.timeout_flush_at(self.spec.cluster.buffer_timeout_ms), WakeCause::BufferTimeout),
+            (rpc_timeout, WakeCause::RpcTimeout),
+            (t.auto_commit_deadline(), WakeCause::AutoCommit),
+            (t.watermark_deadline(), WakeCause::Watermark),
+            (t.processing_timer_deadline(), WakeCause::ProcessingTimer),
+        ]);
         let (task, attempt) = self.ctx.key;
-        wait(&self.s, Sleeper::Task(task, attempt), deadline.map(|d| d.max(now + 1))).await;
+        wait(&self.s, Sleeper::Task(task, attempt), deadline.map(|d| d.max(now + 1)), cause).await;
     }
 }
 

@@ -129,13 +129,13 @@ impl TmExec {
                 let now = w.now();
                 let (clock, t0) = (&w.clock, w.t0);
                 let st = w.wake.sleepers.entry(who);
-                if st.take_wake(registered, now) {
-                    w.budget.counts.wakeups += 1;
+                if let Some(why) = st.take_wake(registered, now) {
+                    w.budget.counts.woke(why);
                     return true;
                 }
                 if !registered {
                     registered = true;
-                    if st.register(cx.waker(), deadline_ms, clock, t0, now) {
+                    if st.register(cx.waker(), deadline_ms, WakeCause::Message, clock, t0, now) {
                         w.budget.counts.timers_armed += 1;
                     }
                 }

@@ -15,7 +15,7 @@ pub(super) fn queue_upload(w: &mut World, tm: u32, due_ms: u64, up: Upload) {
     let seq = w.tasks.upload_seq;
     w.tasks.upload_seq += 1;
     w.tasks.uploads.entry(tm).or_default().insert((due_ms, seq), up);
-    w.wake_at(Sleeper::Uploader(tm), due_ms);
+    w.wake_at(Sleeper::Uploader(tm), due_ms, WakeCause::Upload);
 }
 
 /// The uploader of TaskManager `tm`'s current process (spawned on the TaskManager's node, so a
@@ -39,7 +39,7 @@ pub(super) fn spawn_uploader(s: &Shared, tm: u32) {
                 let up = q.remove(&(due, seq)).expect("the first upload");
                 finish_upload(w, tm, up);
             });
-            wait(&s, Sleeper::Uploader(tm), next).await;
+            wait(&s, Sleeper::Uploader(tm), next, WakeCause::Upload).await;
         }
     }));
 }

@@ -20,6 +20,143 @@ use super::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::Waker;
 
+/// Why a loop woke, or which madsim sleep ended: `CKPTSIM_DEBUG_COUNTS=1` prints the wake-ups
+/// of a run by cause (BENCHMARKS.md, session 42). Bookkeeping only: no decision reads it, and
+/// it is never part of a result or the trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(super) enum WakeCause {
+    /// Not attributed (a notification or deadline without a cause of its own).
+    #[default]
+    Other,
+    /// A task's mail: a trigger, a checkpoint's completion or abort notification.
+    Mail,
+    /// A socket source's line or its end of input.
+    Line,
+    /// A cancel (by the JobManager, or all tasks at a JobManager crash).
+    Cancel,
+    /// A fault's state changed, a task-failure fault, the JobManager lost by a TaskManager.
+    Fault,
+    /// A receiver freed the first credit of a channel the task waits on.
+    Credit,
+    /// A new buffer or event reached the task's input channel (`flush`, a priority barrier).
+    Buffer,
+    /// A checkpoint gate asks a waiting source again (`gates.rs`).
+    Gate,
+    /// A state update's RPC timeout.
+    RpcTimeout,
+    /// A control message reaches a node (the JobManager, a TaskManager).
+    Message,
+    /// A snapshot's asynchronous upload is due (a TaskManager's uploader).
+    Upload,
+    /// A source's next record is due (the log's or a user source's next record time).
+    SourceRecord,
+    /// An input channel's next item is due (queued, not yet arrived).
+    InputDue,
+    /// A gate's failed request is retried (`gate_retry_at`).
+    GateRetry,
+    /// The core task's own timeout (`Task::poll_timeout`).
+    TaskTimer,
+    /// A partly filled output buffer's buffer timeout.
+    BufferTimeout,
+    /// A Kafka-style auto-commit.
+    AutoCommit,
+    /// A periodic watermark.
+    Watermark,
+    /// A processing-time timer.
+    ProcessingTimer,
+    /// The JobMaster's next timeout (`JobMaster::poll_timeout`: triggers, timeouts, restarts).
+    JmTimer,
+    /// A TaskManager's heartbeat timeout judged by the JobManager.
+    HeartbeatTimeout,
+    /// madsim sleeps outside [`wait`]: a TaskManager's heartbeat tick.
+    SleepHeartbeat,
+    /// A task loop paying its CPU debt.
+    SleepCpu,
+    /// A snapshot's synchronous part.
+    SleepSnapshot,
+    /// A task's deployment and restore.
+    SleepDeploy,
+    /// A task's cancel latency.
+    SleepCancel,
+}
+
+impl WakeCause {
+    /// Every cause, in the order printed.
+    pub(super) const ALL: [WakeCause; 26] = [
+        WakeCause::Other,
+        WakeCause::Mail,
+        WakeCause::Line,
+        WakeCause::Cancel,
+        WakeCause::Fault,
+        WakeCause::Credit,
+        WakeCause::Buffer,
+        WakeCause::Gate,
+        WakeCause::RpcTimeout,
+        WakeCause::Message,
+        WakeCause::Upload,
+        WakeCause::SourceRecord,
+        WakeCause::InputDue,
+        WakeCause::GateRetry,
+        WakeCause::TaskTimer,
+        WakeCause::BufferTimeout,
+        WakeCause::AutoCommit,
+        WakeCause::Watermark,
+        WakeCause::ProcessingTimer,
+        WakeCause::JmTimer,
+        WakeCause::HeartbeatTimeout,
+        WakeCause::SleepHeartbeat,
+        WakeCause::SleepCpu,
+        WakeCause::SleepSnapshot,
+        WakeCause::SleepDeploy,
+        WakeCause::SleepCancel,
+    ];
+
+    /// The name printed by `CKPTSIM_DEBUG_COUNTS`.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            WakeCause::Other => "other",
+            WakeCause::Mail => "mail",
+            WakeCause::Line => "line",
+            WakeCause::Cancel => "cancel",
+            WakeCause::Fault => "fault",
+            WakeCause::Credit => "credit",
+            WakeCause::Buffer => "buffer",
+            WakeCause::Gate => "gate",
+            WakeCause::RpcTimeout => "rpc-timeout",
+            WakeCause::Message => "message",
+            WakeCause::Upload => "upload",
+            WakeCause::SourceRecord => "source-record",
+            WakeCause::InputDue => "input-due",
+            WakeCause::GateRetry => "gate-retry",
+            WakeCause::TaskTimer => "task-timer",
+            WakeCause::BufferTimeout => "buffer-timeout",
+            WakeCause::AutoCommit => "auto-commit",
+            WakeCause::Watermark => "watermark",
+            WakeCause::ProcessingTimer => "processing-timer",
+            WakeCause::JmTimer => "jm-timer",
+            WakeCause::HeartbeatTimeout => "heartbeat-timeout",
+            WakeCause::SleepHeartbeat => "sleep:heartbeat",
+            WakeCause::SleepCpu => "sleep:cpu",
+            WakeCause::SleepSnapshot => "sleep:snapshot",
+            WakeCause::SleepDeploy => "sleep:deploy",
+            WakeCause::SleepCancel => "sleep:cancel",
+        }
+    }
+}
+
+/// The earliest of `deadlines` and its cause (the first listed among equal times).
+pub(super) fn earliest<const N: usize>(deadlines: [(Option<u64>, WakeCause); N]) -> (Option<u64>, WakeCause) {
+    let mut best: (Option<u64>, WakeCause) = (None, WakeCause::Other);
+    for (at, cause) in deadlines {
+        if let Some(at) = at {
+            if best.0.is_none_or(|b| at < b) {
+                best = (Some(at), cause);
+            }
+        }
+    }
+    best
+}
+
 /// A loop that sleeps in [`wait`]: a node's control loop or a task attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Sleeper {
@@ -38,6 +175,9 @@ pub(super) struct SleepState {
     waker: Option<Waker>,
     /// While the loop sleeps: the virtual time it wakes at (absent: only when notified).
     at_ms: Option<u64>,
+    /// Why it wakes at `at_ms`, and why it was notified (debug counts only).
+    at_cause: WakeCause,
+    notified_cause: WakeCause,
     /// The madsim timers armed for the loop that had not expired when last looked at: when
     /// each expires (ms) and its target; at most one live.
     timers: Vec<(u64, Arc<TimerTarget>)>,
@@ -196,8 +336,11 @@ impl Wakers {
 
 impl World {
     /// Notifies `who`: wakes it if it sleeps in [`wait`], else its next `wait` returns at once.
-    pub(super) fn notify(&mut self, who: Sleeper) {
+    pub(super) fn notify(&mut self, who: Sleeper, cause: WakeCause) {
         let st = self.wake.sleepers.entry(who);
+        if !st.notified {
+            st.notified_cause = cause;
+        }
         st.notified = true;
         if let Some(w) = st.waker.take() {
             w.wake();
@@ -205,22 +348,23 @@ impl World {
     }
 
     /// Notifies a live task attempt (nothing for one that ended or was never deployed).
-    pub(super) fn notify_task(&mut self, key: (TaskId, Attempt)) {
+    pub(super) fn notify_task(&mut self, key: (TaskId, Attempt), cause: WakeCause) {
         if self.wake.live_tasks.contains(&key) {
-            self.notify(Sleeper::Task(key.0, key.1));
+            self.notify(Sleeper::Task(key.0, key.1), cause);
         }
     }
 
     /// Makes `who` wake at `at_ms` if it sleeps in [`wait`] past then, so a message or buffer
     /// in flight costs its receiver one wake-up, at arrival. A loop that is not sleeping
     /// computes its deadline from the queues before it sleeps, so it needs nothing.
-    pub(super) fn wake_at(&mut self, who: Sleeper, at_ms: u64) {
+    pub(super) fn wake_at(&mut self, who: Sleeper, at_ms: u64, cause: WakeCause) {
         let now = self.now();
         let Some(st) = self.wake.sleepers.get_mut(who) else { return };
         if st.waker.is_none() || st.at_ms.is_some_and(|d| d <= at_ms) {
             return;
         }
         st.at_ms = Some(at_ms);
+        st.at_cause = cause;
         if set_timer(&self.clock, self.t0, st, at_ms, now) {
             self.budget.counts.timers_armed += 1;
         }
@@ -281,7 +425,7 @@ fn arm_timer(clock: &SimClock, t0: Instant, at_ms: u64, waker: &Waker) {
 /// Sleeps `who` until it is notified ([`World::notify`]) or virtual time reaches its wake-up
 /// time: `deadline_ms`, or earlier if [`World::wake_at`] moves it (a message or buffer due
 /// sooner). A pending notification returns at once.
-pub(super) async fn wait(s: &Shared, who: Sleeper, deadline_ms: Option<u64>) {
+pub(super) async fn wait(s: &Shared, who: Sleeper, deadline_ms: Option<u64>, cause: WakeCause) {
     use std::task::Poll;
     let mut registered = false;
     std::future::poll_fn(|cx| {
@@ -289,13 +433,13 @@ pub(super) async fn wait(s: &Shared, who: Sleeper, deadline_ms: Option<u64>) {
             let now = w.now();
             let (clock, t0) = (&w.clock, w.t0);
             let st = w.wake.sleepers.entry(who);
-            if st.take_wake(registered, now) {
-                w.budget.counts.wakeups += 1;
+            if let Some(why) = st.take_wake(registered, now) {
+                w.budget.counts.woke(why);
                 return Poll::Ready(());
             }
             if !registered {
                 registered = true;
-                if st.register(cx.waker(), deadline_ms, clock, t0, now) {
+                if st.register(cx.waker(), deadline_ms, cause, clock, t0, now) {
                     w.budget.counts.timers_armed += 1;
                 }
             }
@@ -313,13 +457,14 @@ impl SleepState {
         }
     }
 
-    /// Whether the loop wakes now: notified, or (`registered`: it sleeps) its wake-up time came.
-    /// Waking clears its sleep.
-    pub(super) fn take_wake(&mut self, registered: bool, now: u64) -> bool {
+    /// Whether the loop wakes now, and why: notified, or (`registered`: it sleeps) its wake-up
+    /// time came. Waking clears its sleep.
+    pub(super) fn take_wake(&mut self, registered: bool, now: u64) -> Option<WakeCause> {
         let due = registered && self.at_ms.is_some_and(|d| d <= now);
         if !(self.notified || due) {
-            return false;
+            return None;
         }
+        let why = if self.notified { self.notified_cause } else { self.at_cause };
         self.notified = false;
         self.waker = None;
         self.at_ms = None;
@@ -328,7 +473,7 @@ impl SleepState {
             // next wait if that sleeps until its time).
             t.live.store(false, Ordering::Relaxed);
         }
-        true
+        Some(why)
     }
 
     /// The loop goes to sleep with `waker` until notified or `deadline_ms`. Returns whether a
@@ -337,12 +482,14 @@ impl SleepState {
         &mut self,
         waker: &Waker,
         deadline_ms: Option<u64>,
+        cause: WakeCause,
         clock: &SimClock,
         t0: Instant,
         now: u64,
     ) -> bool {
         self.waker = Some(waker.clone());
         self.at_ms = deadline_ms;
+        self.at_cause = cause;
         deadline_ms.is_some_and(|d| set_timer(clock, t0, self, d, now))
     }
 }
