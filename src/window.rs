@@ -28,6 +28,7 @@ mod session;
 use crate::record::{Lineage, Record, Value};
 use crate::watermark::Watermark;
 use serde::{Deserialize, Serialize};
+pub use session::{MergingWindowSet, SessionMerge};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 

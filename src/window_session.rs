@@ -30,6 +30,111 @@
 
 use super::*;
 
+/// One merge `MergingWindowSet#addWindow` reports to its `MergeFunction`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionMerge {
+    /// The merge result (`mergeResult`): the cover of the merged windows and the new one.
+    pub target: TimeWindow,
+    /// The windows of the set it swallowed (`mergedWindows`, without the new window), by start.
+    pub sources: Vec<TimeWindow>,
+    /// The state window the result keeps (`stateWindowResult`).
+    pub state_window: TimeWindow,
+    /// The other state windows, whose contents go into `state_window` (`mergedStateWindows`).
+    pub merged_state_windows: Vec<TimeWindow>,
+}
+
+/// Flink's `MergingWindowSet` of one key: each window of the set maps to the state window that
+/// holds its contents. `add_window` follows `MergingWindowSet#addWindow` with
+/// `TimeWindow#mergeWindows`: every window of the set and the new one, sorted by start, are cut
+/// into runs of intersecting windows (`intersects`: touching windows too; a run is a set, so a
+/// window added twice is one); each run of more than one window is a merge whose result keeps the
+/// state window of one of its windows of the set (Flink takes the first of a `HashSet`; here the
+/// one with the smallest start). A merge of only the new window into one window of the set that
+/// it does not extend is not reported (`mergedWindows.contains(mergeResult) && size == 1`). When
+/// nothing merged, the new window maps to itself (`mapping.put(resultWindow, resultWindow)`,
+/// which also resets the state window of an identical window already in the set: unreachable
+/// with element windows of one gap's length, whose merged windows are longer).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MergingWindowSet {
+    mapping: BTreeMap<TimeWindow, TimeWindow>,
+}
+
+impl MergingWindowSet {
+    /// An empty set.
+    pub fn new() -> MergingWindowSet {
+        MergingWindowSet::default()
+    }
+
+    /// A set restored from its (window, state window) pairs (the constructor reading
+    /// `windowState.get()`).
+    pub fn from_mapping(pairs: impl IntoIterator<Item = (TimeWindow, TimeWindow)>) -> MergingWindowSet {
+        MergingWindowSet { mapping: pairs.into_iter().collect() }
+    }
+
+    /// The (window, state window) pairs, by window (what `persist` writes).
+    pub fn mapping(&self) -> &BTreeMap<TimeWindow, TimeWindow> {
+        &self.mapping
+    }
+
+    /// `getStateWindow`.
+    pub fn state_window(&self, window: &TimeWindow) -> Option<TimeWindow> {
+        self.mapping.get(window).copied()
+    }
+
+    /// `retireWindow`: removes a window; Flink throws "Window ... is not in in-flight window
+    /// set." for an unknown one, here `None`.
+    pub fn retire_window(&mut self, window: &TimeWindow) -> Option<TimeWindow> {
+        self.mapping.remove(window)
+    }
+
+    /// `addWindow`: the window the new one ended up in and the merges done on the way.
+    pub fn add_window(&mut self, new: TimeWindow) -> (TimeWindow, Vec<SessionMerge>) {
+        let mut sorted: Vec<TimeWindow> = self.mapping.keys().copied().chain([new]).collect();
+        sorted.sort_by_key(|w| w.start);
+        // TimeWindow#mergeWindows: runs of intersecting windows, each run a set.
+        let mut runs: Vec<(TimeWindow, BTreeSet<TimeWindow>)> = Vec::new();
+        for c in sorted {
+            match runs.last_mut() {
+                // TimeWindow#intersects: `start <= other.end && end >= other.start`.
+                Some((cover, members)) if cover.start <= c.end && cover.end >= c.start => {
+                    *cover = TimeWindow { start: cover.start.min(c.start), end: cover.end.max(c.end) };
+                    members.insert(c);
+                }
+                _ => runs.push((c, BTreeSet::from([c]))),
+            }
+        }
+        let mut result = new;
+        let mut merged_new = false;
+        let mut merges = Vec::new();
+        let mut any = false;
+        for (target, mut members) in runs.into_iter().filter(|(_, m)| m.len() > 1) {
+            any = true;
+            if members.remove(&new) {
+                merged_new = true;
+                result = target;
+            }
+            let first = *members.first().expect("a run of two windows keeps one of the set");
+            let state_window = self.mapping[&first];
+            let mut merged_state_windows: Vec<TimeWindow> =
+                members.iter().filter_map(|w| self.mapping.remove(w)).collect();
+            self.mapping.insert(target, state_window);
+            merged_state_windows.retain(|s| *s != state_window);
+            if !(members.len() == 1 && members.contains(&target)) {
+                merges.push(SessionMerge {
+                    target,
+                    sources: members.into_iter().collect(),
+                    state_window,
+                    merged_state_windows,
+                });
+            }
+        }
+        if !any || (result == new && !merged_new) {
+            self.mapping.insert(result, result);
+        }
+        (result, merges)
+    }
+}
+
 impl EventWindowOperator {
     /// Plants `session-merge-loses-contents` (see the field): a merge keeps only the state
     /// window's contents.
@@ -50,47 +155,48 @@ impl EventWindowOperator {
     }
 
     /// `MergingWindowSet#addWindow` with `WindowOperator`'s merge function: returns the window
-    /// the element of `key` with window `new` ended up in (see the module doc).
+    /// the element of `key` with window `new` ended up in (see the module doc). The key's set is
+    /// the [`MergingWindowSet`] of its windows; each merge it reports is applied to the operator
+    /// as `WindowOperator`'s `MergeFunction` does.
     fn add_session_window(&mut self, key: &Value, new: TimeWindow) -> TimeWindow {
         let existing = self.session_windows_of(key);
-        // TimeWindow#intersects: `start <= other.end && end >= other.start`.
-        let merged: Vec<(TimeWindow, TimeWindow)> =
-            existing.into_iter().filter(|(w, _)| w.start <= new.end && w.end >= new.start).collect();
-        if merged.is_empty() {
-            self.merging.insert((key.clone(), new), new);
-            return new;
-        }
-        let cover =
-            merged.iter().fold(new, |c, (w, _)| TimeWindow { start: c.start.min(w.start), end: c.end.max(w.end) });
-        if merged.len() == 1 && merged[0].0 == cover {
-            // The new window lies inside an existing one: no merge (`mergedWindows.contains(mergeResult)`).
-            return cover;
-        }
-        let state_window = merged[0].1;
-        for (w, s) in &merged {
+        let mut set = MergingWindowSet::from_mapping(existing.iter().copied());
+        let (result, merges) = set.add_window(new);
+        for (w, _) in &existing {
             self.merging.remove(&(key.clone(), *w));
-            // triggerContext.clear() (EventTimeTrigger deletes its timer) and deleteCleanupTimer.
+        }
+        for (w, s) in set.mapping() {
+            self.merging.insert((key.clone(), *w), *s);
+        }
+        for m in &merges {
+            self.apply_merge(key, m);
+        }
+        result
+    }
+
+    /// `WindowOperator`'s `MergeFunction#merge` with `EventTimeTrigger`: `onMerge` registers a
+    /// timer at the merge result's end unless the watermark passed it; the merged windows' trigger
+    /// timers and cleanup timers are deleted (`triggerContext.clear()`, `deleteCleanupTimer`);
+    /// the other state windows' contents go into the kept one (`mergeNamespaces`).
+    fn apply_merge(&mut self, key: &Value, m: &SessionMerge) {
+        if m.target.max_timestamp() > self.watermark.0 {
+            self.timers.insert(Timer { timestamp: m.target.max_timestamp(), key: key.clone(), window: m.target });
+        }
+        for w in &m.sources {
             self.timers.remove(&Timer { timestamp: w.max_timestamp(), key: key.clone(), window: *w });
             self.timers.remove(&Timer { timestamp: self.cleanup_time(w), key: key.clone(), window: *w });
-            if *s != state_window {
-                // mergeNamespaces: the other state windows' contents into the target's.
-                let Some(other) = self.windows.remove(&(key.clone(), *s)) else { continue };
-                if self.merge_drops {
-                    continue;
-                }
-                let agg = self.spec.aggregate;
-                let target = self.windows.get_mut(&(key.clone(), state_window)).expect("a state window holds contents");
-                target.acc = merge_acc(agg, target.acc, other.acc);
-                target.elements += other.elements;
-                target.lineage = target.lineage.min(other.lineage);
+        }
+        for s in &m.merged_state_windows {
+            let Some(other) = self.windows.remove(&(key.clone(), *s)) else { continue };
+            if self.merge_drops {
+                continue;
             }
+            let agg = self.spec.aggregate;
+            let target = self.windows.get_mut(&(key.clone(), m.state_window)).expect("a state window holds contents");
+            target.acc = merge_acc(agg, target.acc, other.acc);
+            target.elements += other.elements;
+            target.lineage = target.lineage.min(other.lineage);
         }
-        self.merging.insert((key.clone(), cover), state_window);
-        // EventTimeTrigger#onMerge: a timer at the merge result's end unless the watermark passed it.
-        if cover.max_timestamp() > self.watermark.0 {
-            self.timers.insert(Timer { timestamp: cover.max_timestamp(), key: key.clone(), window: cover });
-        }
-        cover
     }
 
     /// The merging branch of `processElement` for the element `rec` at `ts` of `key` with number `x`.

@@ -76,6 +76,9 @@ mod failover;
 #[path = "conformance/plan.rs"]
 mod plan;
 
+#[path = "conformance/session_windows.rs"]
+mod session_windows;
+
 use common::Flink;
 use std::collections::BTreeMap;
 
@@ -105,6 +108,7 @@ fn all_cases() -> Vec<(Flink, &'static str)> {
     all.extend(broadcast_process::census());
     all.extend(failover::census());
     all.extend(plan::census());
+    all.extend(session_windows::census());
     all
 }
 

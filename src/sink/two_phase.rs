@@ -51,6 +51,9 @@ struct Timeouts {
     /// Sink V2: retries so far of each transaction's commit that the store refused with a
     /// retriable error ([`TwoPhaseCommitSink::handle_commit_retriable`]).
     retries: BTreeMap<TxnId, u32>,
+    /// Sink V2: `sink.committer.retries` when set ([`TwoPhaseCommitSink::set_committer_retries`]);
+    /// `None` is Flink's default, [`COMMITTER_RETRIES`].
+    committer_retries: Option<u32>,
     events: VecDeque<SinkEvent>,
 }
 
@@ -367,7 +370,11 @@ impl TwoPhaseCommitSink {
         } else {
             // The planted `committer-retries-one-fewer` gives up a retry early,
             // `committer-retries-one-more` a retry late.
-            let limit = COMMITTER_RETRIES - u32::from(self.variant == Variant::CommitterRetriesOneFewer)
+            let limit = self
+                .t
+                .committer_retries
+                .unwrap_or(COMMITTER_RETRIES)
+                .saturating_sub(u32::from(self.variant == Variant::CommitterRetriesOneFewer))
                 + u32::from(self.variant == Variant::CommitterRetriesOneMore);
             let retry = self.t.retries.entry(txn).or_insert(0);
             if *retry < limit {
@@ -414,6 +421,15 @@ impl TwoPhaseCommitSink {
     /// `ignoreFailuresAfterTransactionTimeout` and the transaction is older than the timeout.)
     pub fn use_sink_v2_committer(&mut self) {
         self.t.sink_v2 = true;
+        self.invariants();
+    }
+
+    /// Sink V2: `SinkOptions.COMMITTER_RETRIES` (`sink.committer.retries`), how many times a
+    /// commit that asked `retryLater` is retried before the committer throws ("Failed to commit
+    /// N committables") and the task fails; Flink's default is [`COMMITTER_RETRIES`]. The
+    /// world never sets it (its sinks run with the default).
+    pub fn set_committer_retries(&mut self, retries: u32) {
+        self.t.committer_retries = Some(retries);
         self.invariants();
     }
 

@@ -339,4 +339,79 @@ pub const NOT_POSABLE: &[(&str, &str, &str)] = &[
         "testCheckpointStatsTrackerRestoreCallback",
         "checkpoint statistics (the restored checkpoint's id in the stats snapshot) are not modelled",
     ),
+    (
+        "WindowOperatorTest",
+        "testSessionWindowsWithCountTrigger",
+        "a CountTrigger (PurgingTrigger.of(CountTrigger.of(4))) on session windows; the model's only trigger is EventTimeTrigger (session 42)",
+    ),
+    (
+        "WindowOperatorTest",
+        "testSessionWindowsWithContinuousEventTimeTrigger",
+        "ContinuousEventTimeTrigger is not modelled (session 42)",
+    ),
+    (
+        "WindowOperatorTest",
+        "testPointSessions",
+        "a custom merging assigner (PointSessionWindows) that gives some elements a point window [ts, ts); the model's sessions are EventTimeSessionWindows.withGap (session 42)",
+    ),
+    (
+        "WindowOperatorTest",
+        "testDynamicEventTimeSessionWindows",
+        "dynamic session gaps (SessionWindowTimeGapExtractor) are not modelled (session 42)",
+    ),
+    (
+        "WindowOperatorTest",
+        "testDynamicProcessingTimeSessionWindows",
+        "processing-time sessions (with dynamic gaps) are refused by the model's spec validation (session 42)",
+    ),
+    (
+        "WindowOperatorTest",
+        "testProcessingTimeSessionWindows",
+        "processing-time sessions are refused by the model's spec validation (session 42)",
+    ),
+    (
+        "WindowOperatorTest",
+        "testSideOutputDueToLatenessSessionZeroLatenessPurgingTrigger",
+        "a purging trigger on session windows is refused by the model's spec validation (session 42)",
+    ),
+    (
+        "WindowOperatorTest",
+        "testDropDueToLatenessSessionWithLatenessPurgingTrigger",
+        "a purging trigger on session windows is refused (session 42)",
+    ),
+    (
+        "WindowOperatorTest",
+        "testNotSideOutputDueToLatenessSessionWithHugeLatenessPurgingTrigger",
+        "a purging trigger on session windows is refused (session 42)",
+    ),
+    (
+        "WindowOperatorTest",
+        "testDropDueToLatenessSessionWithHugeLatenessPurgingTrigger",
+        "the 1.x form of the one above: a purging trigger on session windows is refused (session 42)",
+    ),
+    (
+        "WindowOperatorTest",
+        "testMergeAndEvictor",
+        "evictors (EvictingWindowOperator) are not modelled; 1.x only (session 42)",
+    ),
+    (
+        "MergingWindowSetTest",
+        "testNonEagerMerging",
+        "a misbehaving MergingWindowAssigner (NonEagerlyMergingWindowAssigner) that merges windows the new one does not touch; the model merges by TimeWindow#mergeWindows only (session 42)",
+    ),
+    (
+        "MergingWindowSetTest",
+        "testPersistOnlyIfHaveUpdates",
+        "persist() writes the list state only after a change, a write count of the state backend; the model's snapshot copies the whole set at every checkpoint (session 42)",
+    ),
+    (
+        "SinkV2CommitterOperatorTest",
+        "testEmitCommittables (withPostCommitTopology=true)",
+        "the committable messages a committer emits to a post-commit topology (summary and committables with lineage) are not modelled; the commit count is posed with the false parameter (session 42)",
+    ),
+    (
+        "SinkV2CommitterOperatorTest",
+        "ensureAllCommittablesArrivedBeforeCommitting",
+        "the model fuses a Sink V2 writer and its committer into one sink: there are no committable messages in flight between them, so no incomplete batch (\"Trying to commit incomplete batch of committables\") (session 42)",
+    ),
 ];

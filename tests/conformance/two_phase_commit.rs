@@ -57,6 +57,58 @@ fn profile_of(f: &Flink) -> ckptsim::Profile {
 const TPC: &str = "TwoPhaseCommitSinkFunctionTest";
 const COMMITTER: &str = "KafkaCommitterTest";
 const KV: &str = "flink-connector-kafka 3.x (Flink 1.14-2.x)";
+const SCOT: &str = "SinkV2CommitterOperatorTest";
+
+/// The commits the sink sends next (applied to nothing: the committer's counter).
+fn commits(sink: &mut TwoPhaseCommitSink) -> Vec<ckptsim::state::TxnId> {
+    std::iter::from_fn(|| sink.poll_output())
+        .filter_map(|op| if let ckptsim::sink::SinkOutput::Commit { txn } = op { Some(txn) } else { None })
+        .collect()
+}
+
+/// A Sink V2 sink holding one record in the transaction pre-committed for checkpoint 1 (the
+/// tests' `CommittableSummary(.., 1L, 1, ..)` and its one `CommittableWithLineage("1", 1L, ..)`).
+fn v2_with_one_committable() -> TwoPhaseCommitSink {
+    let mut sink = TwoPhaseCommitSink::new(0, 0, Variant::Correct);
+    sink.use_sink_v2_committer();
+    sink.initialize(None);
+    sink.invoke(rec("1", 0));
+    sink
+}
+
+/// `testStateRestoreWithScaling(before, after, subtask)`: the committables of checkpoint 0 of
+/// two old subtasks, restored into subtask `subtask` (of `after`), are committed at once
+/// ("Previous committables are immediately committed if possible": the committer's counter is 2).
+fn state_restore_with_scaling(subtask_after: u32) -> Result<(), String> {
+    let txn = |subtask| ckptsim::state::TxnId { subtask, attempt: 0, seq: 0 };
+    let old = |subtask| OperatorState::TwoPhaseCommit { pending: vec![(CheckpointId(0), txn(subtask))], current: None };
+    let mut sink = TwoPhaseCommitSink::new(subtask_after, 1, Variant::Correct);
+    sink.use_sink_v2_committer();
+    sink.initialize(Some(&OperatorState::List(vec![old(0), old(1)])));
+    let mut got = commits(&mut sink);
+    got.sort();
+    ensure_eq(got, vec![txn(0), txn(1)], "committed at restore")?;
+    sink.notify_checkpoint_complete(CheckpointId(1));
+    ensure_eq(commits(&mut sink), vec![], "no commit left for a later notification")
+}
+
+/// `testNumberOfRetries(n)` with `RetryOnceCommitter` (each committable asks `retryLater` once,
+/// then commits): with `sink.committer.retries` 0 the notification throws ("Failed to commit 1
+/// committables": here `CommitFailed`, the task fails); with 1 it does not.
+fn number_of_retries(retries: u32) -> Result<(), String> {
+    let mut sink = v2_with_one_committable();
+    sink.set_committer_retries(retries);
+    sink.snapshot(CheckpointId(1));
+    sink.notify_checkpoint_complete(CheckpointId(1));
+    let first = commits(&mut sink);
+    ensure_eq(first.len(), 1, "one commit after the notification")?;
+    let answer = sink.handle_commit_retriable(0, first[0]);
+    if retries == 0 {
+        return ensure_eq(answer.is_err(), true, "the notification throws");
+    }
+    answer.map_err(|e| format!("threw with {retries} retries: {e}"))?;
+    ensure_eq(commits(&mut sink), first, "the one retry, then committed")
+}
 
 /// Applies the sink's operations up to its first commit, which it returns unapplied (the test
 /// decides how the broker answers it); None when the sink has no commit to send.
@@ -368,6 +420,63 @@ fn cases() -> Vec<Case> {
                     .any(|e| matches!(e, SinkEvent::CommitFailureIgnored { txn: t, .. } if *t == txn));
                 ensure_eq(finished_failed, true, "the transaction finished as failed (logged)")?;
                 ensure_eq(next_commit(&mut sink, &mut store)?, None, "no retry")
+            },
+        },
+        // SinkV2CommitterOperatorTest (2.x, session 42): the Sink V2 `CommitterOperator`,
+        // posed to the sink whose writer and committer the model fuses. What the tests assert
+        // about the committable messages emitted to a post-commit topology is not modelled.
+        Case {
+            flink: flink(SCOT, "testEmitCommittables (withPostCommitTopology=false)", "2.x"),
+            check: || {
+                let mut sink = v2_with_one_committable();
+                sink.snapshot(CheckpointId(1));
+                ensure_eq(commits(&mut sink).len(), 0, "nothing committed before the notification")?;
+                sink.notify_checkpoint_complete(CheckpointId(1));
+                ensure_eq(commits(&mut sink).len(), 1, "commitCounter")
+            },
+        },
+        Case {
+            flink: flink(SCOT, "testStateRestoreWithScaling (1, 10, 9)", "2.x"),
+            check: || state_restore_with_scaling(9),
+        },
+        Case {
+            flink: flink(SCOT, "testStateRestoreWithScaling (2, 1, 0)", "2.x"),
+            check: || state_restore_with_scaling(0),
+        },
+        Case {
+            flink: flink(SCOT, "testStateRestoreWithScaling (2, 2, 1)", "2.x"),
+            check: || state_restore_with_scaling(1),
+        },
+        Case { flink: flink(SCOT, "testNumberOfRetries (0)", "2.x"), check: || number_of_retries(0) },
+        Case { flink: flink(SCOT, "testNumberOfRetries (1)", "2.x"), check: || number_of_retries(1) },
+        // With checkpointing, endInput commits nothing (a final checkpoint follows); the
+        // notification of checkpoint 1 commits the committable once; a later notification
+        // commits nothing more.
+        Case {
+            flink: flink(SCOT, "testHandleEndInputInStreamingMode (isCheckpointingEnabled=true)", "2.x"),
+            check: || {
+                let mut sink = v2_with_one_committable();
+                sink.snapshot(CheckpointId(1));
+                sink.end_of_input();
+                ensure_eq(commits(&mut sink).len(), 0, "endInput commits nothing")?;
+                sink.notify_checkpoint_complete(CheckpointId(1));
+                ensure_eq(commits(&mut sink).len(), 1, "committed at the notification")?;
+                sink.notify_checkpoint_complete(CheckpointId(2));
+                ensure_eq(commits(&mut sink).len(), 0, "nothing more")
+            },
+        },
+        // Without checkpointing, endInput commits every committable; a later notification
+        // commits nothing more. (The test's second `endInput` is not posed: the model's task
+        // ends an input once.)
+        Case {
+            flink: flink(SCOT, "testHandleEndInputInStreamingMode (isCheckpointingEnabled=false)", "2.x"),
+            check: || {
+                let mut sink = v2_with_one_committable();
+                sink.set_no_checkpointing(ckptsim::sink::NoCheckpointing::CommitAtEndOfInput);
+                sink.end_of_input();
+                ensure_eq(commits(&mut sink).len(), 1, "endInput commits the committable")?;
+                sink.notify_checkpoint_complete(CheckpointId(2));
+                ensure_eq(commits(&mut sink).len(), 0, "nothing more")
             },
         },
         // The same refusal under the legacy sink fails the task (`notifyCheckpointComplete`
