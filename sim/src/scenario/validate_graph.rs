@@ -27,6 +27,7 @@ impl Ctx<'_> {
         self.acyclic(&inputs, ops)?;
         self.graph_ends(&inputs, ops)?;
         self.join_late_branches(raw, &inputs, &late, ops)?;
+        self.join_and_window_late(&inputs, ops)?;
         self.late_branches(&inputs, &late, ops)?;
         self.after_sliding_join(&inputs, ops)?;
         Ok(inputs.into_iter().zip(late).collect())
@@ -108,9 +109,9 @@ impl Ctx<'_> {
     /// session 34): `map`, `filter`, `flat_map`, `rebalance`, `key_by` and one print or
     /// two-phase-commit sink per branch (the `exactly-once` / `at-least-once` late rules
     /// follow the run's record of the join's late elements through those functions). Refused
-    /// at the operator's `inputs`: anything stateful or several-input on such a branch, and a
-    /// job that also has a window's late side output (the run's record of late elements is
-    /// per task, and a window chained after the join would share the join's).
+    /// at the operator's `inputs`: anything stateful or several-input on such a branch. A job
+    /// may also hold an event-time window with its own late side output (session 42) beside the
+    /// join, neither upstream of the other ([`Self::join_and_window_late`]).
     fn join_late_branches(
         &self,
         raw: &[Option<Vec<String>>],
@@ -133,13 +134,10 @@ impl Ctx<'_> {
                 });
             }
         }
-        let window_late = ops.iter().any(|o| matches!(&o.kind, OperatorKindSpec::EventWindow(w) if w.late_side_output));
         for (i, o) in ops.iter().enumerate() {
             let Some(from) = &side[i] else { continue };
             let why = if inputs[i].len() > 1 {
                 Some("a union, connect or join fed by an interval join's late side output is not modelled; it may flow through map, filter, flat_map, rebalance and key_by into its own print or two-phase-commit sink")
-            } else if window_late {
-                Some("a job with both an interval join's and an event-time window's late side output is not modelled (the run's record of late elements is per task)")
             } else if stateless_or_sink(&o.kind) {
                 None
             } else {
@@ -149,6 +147,57 @@ impl Ctx<'_> {
                 return Err(self.err(
                     &format!("operators[{i}].inputs"),
                     format!("`{}` ({}) is on the side branch of `{from}`: {why}", o.name, o.kind.name()),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// An interval join with a late side output and an event-time window with one in the same
+    /// job (session 42): accepted beside each other, neither upstream of the other (each
+    /// operator's late elements are the run's own record of that operator,
+    /// `world/late_record.rs`, and every late rule reads its own operator's; they never share a
+    /// chain, both being keyed). Refused at the window's `late_records` when one stands behind
+    /// the other: a window behind the join meets a late element only at a joined row's
+    /// timestamp equal to the join's watermark, which no rule poses, and a join behind the
+    /// window reads the window's results or late elements, whose late judgement at the join no
+    /// rule follows.
+    fn join_and_window_late(&self, inputs: &[Vec<usize>], ops: &[OperatorSpec]) -> Res<()> {
+        let n = ops.len();
+        // Per operator, every operator upstream of it (topological by repeated passes).
+        let mut up: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); n];
+        for _ in 0..n {
+            for i in 0..n {
+                let mut all: BTreeSet<usize> = inputs[i].iter().copied().collect();
+                for j in &inputs[i] {
+                    all.extend(up[*j].iter().copied());
+                }
+                up[i] = all;
+            }
+        }
+        let joins = (0..n).filter(|j| {
+            matches!(ops[*j].kind, OperatorKindSpec::EventJoin(ckptsim::join::JoinSpec::Interval { .. }))
+                && ops[*j].late_outputs.contains(&true)
+        });
+        for j in joins {
+            let windows =
+                (0..n).filter(|w| matches!(&ops[*w].kind, OperatorKindSpec::EventWindow(x) if x.late_side_output));
+            for w in windows {
+                let (behind, ahead) = (up[w].contains(&j), up[j].contains(&w));
+                if !behind && !ahead {
+                    continue;
+                }
+                let (where_, why) = if behind {
+                    ("behind", "a window behind the join meets a late element only at a joined row whose timestamp is the join's watermark, and no rule judges it")
+                } else {
+                    ("ahead of", "the join reads the window's results or late elements, and no rule follows their lateness at the join")
+                };
+                return Err(self.err(
+                    &format!("operators[{w}].late_records"),
+                    format!(
+                        "`{}` (event_window) has a late side output and stands {where_} the interval join `{}`, which has one too: an interval join's and a window's late side outputs in one job are modelled beside each other only (neither upstream of the other; {why})",
+                        ops[w].name, ops[j].name
+                    ),
                 ));
             }
         }
