@@ -184,6 +184,10 @@ const CASES: &[Case] = &[
     // restored and the later ones are on time in both.
     Case { timestamps: true, ..case("join-and-window-late") },
     Case { timestamps: true, ..case("join-and-window-late-failure") },
+    // Session 42 (late42): two windows' late side outputs in one union (the second doubled),
+    // one print sink; each row told apart by its gate and judged against its own window's.
+    case("late-windows-union"),
+    case("late-windows-union-failure"),
 ];
 
 /// The fixture folders, one per Flink version (`scripts/real-flink.sh`); every case is compared

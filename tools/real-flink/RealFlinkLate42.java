@@ -12,7 +12,12 @@
 //  * join-and-window-late-failure: the same with "BOOM@1000" before l:b@1400: the gated source
 //    waits before it for a checkpoint holding every record before it, the map after the source
 //    throws once there (fixed-delay 1 x 200 ms, checkpoints every 100 ms); no watermark is
-//    restored, so l:b@1400 and r:b@1300 are on time after the restore in both operators.
+//    restored, so l:b@1400 and r:b@1300 are on time after the restore in both operators;
+//  * late-windows-union: RealFlinkGraph38's two windows over the numbers (1 s sum with 200 ms
+//    allowed lateness, 2 s max), each with a late side output, the two late outputs unioned
+//    (the first as it is, the second doubled) into one print("late") (two late side branches
+//    in one union; scenarios/real-flink/late-windows-union.toml); -failure: across the failure
+//    of late-windows-join-failure (RealFlinkGraph37.SIDES_FAILURE_INPUT).
 //
 // Registered by RealFlinkFidelity36#register; the fixtures are written by RealFlinkJobs#main.
 // Our own code, written for ckptsim; it compiles against 1.20.3 and 2.3.0 unchanged.
@@ -85,7 +90,44 @@ public class RealFlinkLate42 {
         env.execute(failure ? "join-and-window-late-failure" : "join-and-window-late");
     }
 
+    /** The two windows of RealFlinkGraph38#windowsJoin over `numbers` (results -> print("sums"),
+     *  print("maxes")), their late outputs unioned: the first's as it is, the second's doubled
+     *  (k, 2n) -> print("late"). */
+    static void windowsUnion(DataStream<Tuple2<String, Long>> numbers) {
+        OutputTag<Tuple2<String, Long>> late = RealFlinkGraph38.lateTag("late");
+        OutputTag<Tuple2<String, Long>> lateMax = RealFlinkGraph38.lateTag("late-max");
+        SingleOutputStreamOperator<Tuple2<String, Long>> sums = RealFlinkGraph38.firstWindow(numbers, late);
+        SingleOutputStreamOperator<Tuple2<String, Long>> maxes = numbers
+            .keyBy(t -> t.f0)
+            .window(TumblingEventTimeWindows.of(Duration.ofMillis(2000)))
+            .sideOutputLateData(lateMax)
+            .max(1);
+        maxes.print("maxes");
+        DataStream<Tuple2<String, Long>> first = sums.getSideOutput(late)
+            .map(t -> t)
+            .returns(Types.TUPLE(Types.STRING, Types.LONG));
+        first.union(RealFlinkGraph37.doubled(maxes.getSideOutput(lateMax))).print("late");
+    }
+
+    static void lateWindowsUnion() throws Exception {
+        StreamExecutionEnvironment env = RealFlinkJobs.env(2);
+        windowsUnion(RealFlinkFidelity36.numbers(env));
+        env.execute("late-windows-union");
+    }
+
+    /** late-windows-union across the failure of RealFlinkGraph38#lateWindowsJoinFailure. */
+    static void lateWindowsUnionFailure() throws Exception {
+        RealFlinkJobs.resetExactlyOnce();
+        RealFlinkLifecycle.useInput(RealFlinkGraph37.SIDES_FAILURE_INPUT, true);
+        StreamExecutionEnvironment env = RealFlinkLifecycle.env(2, null, RealFlinkLifecycle.fixedDelay(1, 200));
+        windowsUnion(RealFlinkFidelity36.sideOf(
+            RealFlinkGraph38.failureInput(env, org.apache.flink.core.execution.CheckpointingMode.EXACTLY_ONCE), false, 100));
+        env.execute("late-windows-union-failure");
+    }
+
     static void register(Map<String, RealFlinkJobs.Job> m) {
+        m.put("late-windows-union", RealFlinkLate42::lateWindowsUnion);
+        m.put("late-windows-union-failure", RealFlinkLate42::lateWindowsUnionFailure);
         m.put("join-and-window-late", () -> joinAndWindowLate(false));
         m.put("join-and-window-late-failure", () -> joinAndWindowLate(true));
     }
