@@ -178,6 +178,16 @@ const CASES: &[Case] = &[
     case("session-windows"),
     case("session-windows-failure"),
     Case { idents: &["first", "second", "third"], ..case("session-windows-2-3-1") },
+    // Session 42 (late42): an interval join's and an event-time window's late side outputs in
+    // one job (RealFlinkLate42.java): one element late at the window and joined, one late at the
+    // join and on time at the window, one late at both; across a failure the watermark is not
+    // restored and the later ones are on time in both.
+    Case { timestamps: true, ..case("join-and-window-late") },
+    Case { timestamps: true, ..case("join-and-window-late-failure") },
+    // Session 42 (late42): two windows' late side outputs in one union (the second doubled),
+    // one print sink; each row told apart by its gate and judged against its own window's.
+    case("late-windows-union"),
+    case("late-windows-union-failure"),
 ];
 
 /// The fixture folders, one per Flink version (`scripts/real-flink.sh`); every case is compared

@@ -20,10 +20,12 @@
 //!
 //! Session 40: the record is kept per window (`RunResult::late_records` and `late_snapshots`
 //! per sending operator, `world/late_record.rs`), and each rule reads the window whose side
-//! output the branch reads (two windows beside each other each have their own branch). Not
-//! posed: a union or connect of two late side branches (two windows' late elements in one sink;
-//! the loader refuses it, `validate_graph.rs`: a row is told apart by the one gate it came
-//! through, and only one gate may carry late elements).
+//! output the branch reads (two windows beside each other each have their own branch).
+//! Session 42: a union of two late side branches (two windows' late elements in one sink) is
+//! judged gate by gate: `check/graph.rs` (`late_union_verdicts`) splits the sink's rows by the
+//! union's gate tag and calls [`late_branch`] once per gate, in a view where the union reads
+//! that gate alone. Not posed: a connect of two late side branches or a union of them with a
+//! third input (the loader refuses both, `validate_graph.rs`).
 
 use super::*;
 use ckptsim::operator::{Operator, OperatorKind, SurvivingCounters};

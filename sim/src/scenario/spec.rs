@@ -638,6 +638,32 @@ impl JobSpec {
         }
     }
 
+    /// The union that sink `sink` is behind (walking up one-input operators) when every one of
+    /// its inputs carries a late side output's elements (session 42: a union of two late side
+    /// branches), with per gate, in gate order, the operator whose late side output it is: the
+    /// union's `late_gate` read straight, each other gate through a side branch
+    /// ([`late_branch_of`](Self::late_branch_of)). None for every other sink.
+    pub fn late_union_of(&self, sink: usize) -> Option<(usize, Vec<usize>)> {
+        let mut o = sink;
+        loop {
+            let ins = self.op_inputs(o);
+            match ins.as_slice() {
+                [up] if !self.operators[o].late_input => o = *up,
+                [_, _, ..] if matches!(self.operators[o].kind, OpKind::Union) => {
+                    let late_gate = self.operators[o].late_gate;
+                    let senders = (0..ins.len())
+                        .map(|k| match late_gate == Some(k as u32) {
+                            true => Some(ins[k]),
+                            false => self.late_branch_of(ins[k]),
+                        })
+                        .collect::<Option<Vec<usize>>>()?;
+                    return Some((o, senders));
+                }
+                _ => return None,
+            }
+        }
+    }
+
     /// The event-time window whose late side output operator `op` is downstream of: walking up
     /// its one-input path, an operator that reads `W.late` (validation allows only one-input
     /// operators after a side output). None on the main path.

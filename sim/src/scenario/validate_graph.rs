@@ -27,6 +27,7 @@ impl Ctx<'_> {
         self.acyclic(&inputs, ops)?;
         self.graph_ends(&inputs, ops)?;
         self.join_late_branches(raw, &inputs, &late, ops)?;
+        self.join_and_window_late(&inputs, ops)?;
         self.late_branches(&inputs, &late, ops)?;
         self.after_sliding_join(&inputs, ops)?;
         Ok(inputs.into_iter().zip(late).collect())
@@ -108,9 +109,9 @@ impl Ctx<'_> {
     /// session 34): `map`, `filter`, `flat_map`, `rebalance`, `key_by` and one print or
     /// two-phase-commit sink per branch (the `exactly-once` / `at-least-once` late rules
     /// follow the run's record of the join's late elements through those functions). Refused
-    /// at the operator's `inputs`: anything stateful or several-input on such a branch, and a
-    /// job that also has a window's late side output (the run's record of late elements is
-    /// per task, and a window chained after the join would share the join's).
+    /// at the operator's `inputs`: anything stateful or several-input on such a branch. A job
+    /// may also hold an event-time window with its own late side output (session 42) beside the
+    /// join, neither upstream of the other ([`Self::join_and_window_late`]).
     fn join_late_branches(
         &self,
         raw: &[Option<Vec<String>>],
@@ -133,13 +134,10 @@ impl Ctx<'_> {
                 });
             }
         }
-        let window_late = ops.iter().any(|o| matches!(&o.kind, OperatorKindSpec::EventWindow(w) if w.late_side_output));
         for (i, o) in ops.iter().enumerate() {
             let Some(from) = &side[i] else { continue };
             let why = if inputs[i].len() > 1 {
                 Some("a union, connect or join fed by an interval join's late side output is not modelled; it may flow through map, filter, flat_map, rebalance and key_by into its own print or two-phase-commit sink")
-            } else if window_late {
-                Some("a job with both an interval join's and an event-time window's late side output is not modelled (the run's record of late elements is per task)")
             } else if stateless_or_sink(&o.kind) {
                 None
             } else {
@@ -149,6 +147,57 @@ impl Ctx<'_> {
                 return Err(self.err(
                     &format!("operators[{i}].inputs"),
                     format!("`{}` ({}) is on the side branch of `{from}`: {why}", o.name, o.kind.name()),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// An interval join with a late side output and an event-time window with one in the same
+    /// job (session 42): accepted beside each other, neither upstream of the other (each
+    /// operator's late elements are the run's own record of that operator,
+    /// `world/late_record.rs`, and every late rule reads its own operator's; they never share a
+    /// chain, both being keyed). Refused at the window's `late_records` when one stands behind
+    /// the other: a window behind the join meets a late element only at a joined row's
+    /// timestamp equal to the join's watermark, which no rule poses, and a join behind the
+    /// window reads the window's results or late elements, whose late judgement at the join no
+    /// rule follows.
+    fn join_and_window_late(&self, inputs: &[Vec<usize>], ops: &[OperatorSpec]) -> Res<()> {
+        let n = ops.len();
+        // Per operator, every operator upstream of it (topological by repeated passes).
+        let mut up: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); n];
+        for _ in 0..n {
+            for i in 0..n {
+                let mut all: BTreeSet<usize> = inputs[i].iter().copied().collect();
+                for j in &inputs[i] {
+                    all.extend(up[*j].iter().copied());
+                }
+                up[i] = all;
+            }
+        }
+        let joins = (0..n).filter(|j| {
+            matches!(ops[*j].kind, OperatorKindSpec::EventJoin(ckptsim::join::JoinSpec::Interval { .. }))
+                && ops[*j].late_outputs.contains(&true)
+        });
+        for j in joins {
+            let windows =
+                (0..n).filter(|w| matches!(&ops[*w].kind, OperatorKindSpec::EventWindow(x) if x.late_side_output));
+            for w in windows {
+                let (behind, ahead) = (up[w].contains(&j), up[j].contains(&w));
+                if !behind && !ahead {
+                    continue;
+                }
+                let (where_, why) = if behind {
+                    ("behind", "a window behind the join meets a late element only at a joined row whose timestamp is the join's watermark, and no rule judges it")
+                } else {
+                    ("ahead of", "the join reads the window's results or late elements, and no rule follows their lateness at the join")
+                };
+                return Err(self.err(
+                    &format!("operators[{w}].late_records"),
+                    format!(
+                        "`{}` (event_window) has a late side output and stands {where_} the interval join `{}`, which has one too: an interval join's and a window's late side outputs in one job are modelled beside each other only (neither upstream of the other; {why})",
+                        ops[w].name, ops[j].name
+                    ),
                 ));
             }
         }
@@ -183,9 +232,10 @@ impl Ctx<'_> {
     /// late element or a row of the other input), followed by `map`, `filter`, `rebalance`,
     /// `key_by` and the sink. Refused, each at its `inputs`, with why it cannot be judged
     /// (semantics §11.8): another window, a count window, a user operator or a second aggregate
-    /// on a side branch, a `filter` or `flat_map` after its aggregate, a join fed by it, a union
-    /// of two side outputs or of a keyed side branch, and anything stateful, several-input or
-    /// lineage-renumbering after such a union.
+    /// on a side branch, a `filter` or `flat_map` after its aggregate, a join fed by it, a
+    /// connect of two side branches or a union of them with a third input (session 42: a union
+    /// of exactly two side branches is accepted), a union of a keyed side branch, and anything
+    /// stateful, several-input or lineage-renumbering after such a union.
     fn late_branches(&self, inputs: &[Vec<usize>], late: &[Vec<bool>], ops: &[OperatorSpec]) -> Res<()> {
         let n = ops.len();
         // On a one-input side branch; at or after a union/connect with a side input.
@@ -255,19 +305,18 @@ impl Ctx<'_> {
             } else if mixed[i] {
                 let sides: Vec<usize> =
                     (0..inputs[i].len()).filter(|k| side_input(&on_side, i, *k)).map(|k| inputs[i][k]).collect();
+                // Session 42: any side (a union may read two side branches).
+                let windowed_side = sides.iter().any(|j| windowed[*j]) && !is_event_join(&o.kind);
+                let keyed_side = sides.iter().any(|j| keyed[*j] || is_aggregate(&ops[*j].kind));
                 match sides.first() {
                     // Session 39: a window on the side branch into an event-time join is judged.
-                    Some(&j) if windowed[j] && !matches!(o.kind, OperatorKindSpec::EventJoin(_)) => {
-                        Some(WINDOWED_INTO_MIXED)
-                    }
+                    Some(_) if windowed_side => Some(WINDOWED_INTO_MIXED),
                     Some(_) if matches!(o.kind, OperatorKindSpec::EventJoin(ckptsim::join::JoinSpec::SlidingWindow { .. })) => {
                         Some("a sliding window join fed by a late side output is not modelled (the replay of the late-fed join's buffers keeps one copy of an element, a sliding window one per window)")
                     }
-                    Some(_) if matches!(o.kind, OperatorKindSpec::EventJoin(_)) => {
-                        late_join_refusal(inputs[i].len())
-                            .or_else(|| inputs[i].iter().any(|u| mixed[*u]).then_some(AFTER_MIXED))
-                    }
-                    Some(&j) => mixed_head_refusal(o, inputs[i].len(), &sides, keyed[j] || is_aggregate(&ops[j].kind))
+                    Some(_) if is_event_join(&o.kind) => late_join_refusal(inputs[i].len())
+                        .or_else(|| inputs[i].iter().any(|u| mixed[*u]).then_some(AFTER_MIXED)),
+                    Some(_) => mixed_head_refusal(o, inputs[i].len(), &sides, keyed_side)
                         .or_else(|| inputs[i].iter().any(|u| mixed[*u]).then_some(AFTER_MIXED)),
                     None if joined[i] => after_late_join_refusal(o, inputs[i].iter().any(|j| joined_keyed[*j])),
                     None => mixed_refusal(o),
@@ -363,7 +412,7 @@ impl Ctx<'_> {
                     if side.is_some() && late_input.contains(&true) {
                         return Err(self.err(
                             &at,
-                            format!("`{name}`: `{}` ({kind}) reads two late side outputs; one per union or connect is modelled (each row of its sink is told apart by the one gate it came through)", o.name),
+                            format!("`{name}`: `{}` ({kind}) reads two late side outputs straight; one per union or connect is read straight (a job marks one late gate per operator): pass the other through a function first (e.g. a `map` with `identity`), a union of two late side branches is modelled (session 42)", o.name),
                         ));
                     }
                     let Some(&j) = side.as_ref().or_else(|| by_name.get(name.as_str())) else {
@@ -735,6 +784,11 @@ fn stateless_or_sink(kind: &OperatorKindSpec) -> bool {
     )
 }
 
+/// Whether `kind` is an event-time join (`interval_join`, `window_join`).
+fn is_event_join(kind: &OperatorKindSpec) -> bool {
+    matches!(kind, OperatorKindSpec::EventJoin(_))
+}
+
 fn is_aggregate(kind: &OperatorKindSpec) -> bool {
     matches!(kind, OperatorKindSpec::Aggregate(_))
 }
@@ -757,13 +811,15 @@ const WINDOWED_INTO_MIXED: &str =
 /// Why a refused operator after a union or connect with a late side output input.
 const AFTER_MIXED: &str = "a union or two-input operator after a union or connect with a late side output is not modelled (the rows of its sink are told apart by the one gate they came through)";
 
-/// Why the union, connect or join `o` of `n` inputs whose inputs `sides` (the first of them
-/// keyed when `keyed`) carry a late side output's elements is refused, if it is.
+/// Why the union, connect or join `o` of `n` inputs whose inputs `sides` (one of them keyed
+/// when `keyed`) carry a late side output's elements is refused, if it is. Session 42: a union
+/// of exactly two inputs may read two late side branches (each of its sink's rows is told apart
+/// by its gate, `check/graph.rs` `late_union_verdicts`), neither keyed nor windowed.
 fn mixed_head_refusal(o: &OperatorSpec, n: usize, sides: &[usize], keyed: bool) -> Option<&'static str> {
     if !matches!(o.kind, OperatorKindSpec::Union | OperatorKindSpec::Connect { .. }) {
         Some("a keyed join (count per key) fed by a late side output is not modelled (its counts mix late elements and the other input's records, and no rule splits them); an interval_join or window_join, a union or connect may read it")
-    } else if sides.len() > 1 {
-        Some("a union or connect of two late side branches is not modelled (one input may carry late elements: each row of its sink is told apart by the gate it came through)")
+    } else if sides.len() > 1 && (n != 2 || !matches!(o.kind, OperatorKindSpec::Union)) {
+        Some("a connect of two late side branches, or a union of them with a third input, is not modelled (session 42: a union of exactly two late side branches is; each row of its sink is told apart by the gate it came through and judged against that side output's own record)")
     } else if n != 2 {
         Some("a union of a late side output with more than one other input is not modelled (a union of two inputs: the late elements and the other input's rows)")
     } else if keyed {
