@@ -89,7 +89,12 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
         end_of_input_losses(spec, run, reference, &counts, &mut anomalies, &mut notes);
     }
     if let Some(jr) = &reference.joined {
-        joined_rows(spec, run, jr, &counts, healthy_end, &mut anomalies);
+        let unread = joined_rows(spec, run, jr, &counts, healthy_end, &mut anomalies);
+        if unread > 0 {
+            notes.push_str(&format!(
+                ", {unread} joined rows not committed of inputs a source deployed as finished (FLIP-147) never read"
+            ));
+        }
     }
     let sequences = Sequences { committed, epochs: epochs.as_deref(), none_semantic };
     per_key_sequences(spec, reference, sequences, &mut anomalies);
@@ -317,6 +322,8 @@ fn no_checkpoint_note(spec: &JobSpec, mode: NoCheckpointing, replayed: &[u64]) -
 }
 
 /// Joined rows: each committed row is one of the reference's, and every due pair committed.
+/// Returns how many of the reference's rows are not committed because an input of theirs was
+/// never read by a source deployed finished ([`super::dormant_unread`]): not due, not lost.
 fn joined_rows(
     spec: &JobSpec,
     run: &RunResult,
@@ -324,7 +331,7 @@ fn joined_rows(
     counts: &LineageCounts,
     healthy_end: bool,
     anomalies: &mut Vec<Finding>,
-) {
+) -> usize {
     // A pair is due once the checkpoint the sink committed covers both of its inputs (not as
     // in-flight channel state); a window join's only when the job FINISHED (the final
     // checkpoint commits what MAX_WATERMARK fired), unless it stopped with a savepoint.
@@ -349,6 +356,12 @@ fn joined_rows(
             && !in_flight.is_some_and(|f| jr.inputs_of(l).iter().any(|s| f.contains(s)))
     };
     super::joins::joined_row_anomalies(jr, &run.committed, counts, due, "committed", anomalies);
+    // The rows the unread inputs excused, for the summary (session 42: the per-input rule
+    // named its excused inputs, the joined rows' summary did not).
+    if never_read.is_empty() {
+        return 0;
+    }
+    jr.rows.keys().filter(|l| counts.get(**l) == 0 && jr.inputs_of(**l).iter().any(|s| never_read.contains(s))).count()
 }
 
 /// Per key, the committed values must be a prefix of the reference sequence.

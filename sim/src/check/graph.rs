@@ -133,13 +133,7 @@ fn reference_inputs(spec: &JobSpec) -> Vec<(u64, usize, Value)> {
     let ops = &spec.operators;
     let n = ops.len();
     let sources: Vec<usize> = (0..n).filter(|o| ops[*o].kind.is_source()).collect();
-    let source_of = |p: u32| -> usize {
-        sources
-            .iter()
-            .copied()
-            .find(|s| ops[*s].topic.is_none_or(|(first, count)| p >= first && p < first + count))
-            .unwrap_or(0)
-    };
+    let source_of = |p: u32| -> usize { spec.source_of_partition(p).unwrap_or(0) };
     let mut interner = crate::reference::Interner::default();
     let inputs: Box<dyn Iterator<Item = (usize, std::borrow::Cow<'_, str>)>> = match &spec.input {
         InputSpec::Lines(l) => Box::new(l.iter().map(|(_, s)| (sources[0], std::borrow::Cow::Borrowed(s.as_str())))),

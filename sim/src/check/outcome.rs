@@ -232,7 +232,9 @@ fn run_expectations(e: &crate::spec::ExpectSpec, run: &RunResult, verdicts: &[Ve
         }
         let partitions = want.len().max(last.keys().next_back().map_or(0, |p| *p as usize + 1));
         let got: Vec<i64> = (0..partitions as u32).map(|p| last.get(&p).copied().unwrap_or(-1)).collect();
-        push("committed_offsets", &got == want, format!("expected {want:?}, got {got:?} (-1 = none)"));
+        let detail =
+            format!("{} (-1 = none)", expected_got_listed(want.as_slice(), got.as_slice(), &got == want, "partitions"));
+        push("committed_offsets", &got == want, detail);
     }
     if let Some(n) = e.retained_count {
         let got = run.retained.len() as u32;
@@ -240,7 +242,11 @@ fn run_expectations(e: &crate::spec::ExpectSpec, run: &RunResult, verdicts: &[Ve
     }
     if let Some(want) = &e.restored_checkpoints {
         let got: Vec<u64> = run.restores.iter().map(|r| r.checkpoint.map_or(0, |c| c.0)).collect();
-        push("restored_checkpoints", &got == want, format!("expected {want:?}, got {got:?} (0 = from nothing)"));
+        let detail = format!(
+            "{} (0 = from nothing)",
+            expected_got_listed(want.as_slice(), got.as_slice(), &got == want, "restores")
+        );
+        push("restored_checkpoints", &got == want, detail);
     }
     if let Some(n) = e.transactions_begun {
         let got = run.transactions.begun;
@@ -284,7 +290,14 @@ const LISTED_ROWS: usize = 64;
 /// [`LISTED_ROWS`] rows in all, the counts and the first row that differs instead (session 41:
 /// a file expecting 300,000 rows printed a 4 MB line).
 fn expected_got(want: &[String], got: &[String], equal: bool) -> String {
-    let s = listed_or_counted(want, got, equal);
+    expected_got_listed(want, got, equal, "rows")
+}
+
+/// [`expected_got`] for any list an expectation compares whole (`committed_offsets` per
+/// partition, `restored_checkpoints` per restore: a file may list 10^5 numbers), `unit` naming
+/// its entries in the counted form.
+fn expected_got_listed<T: std::fmt::Debug + PartialEq>(want: &[T], got: &[T], equal: bool, unit: &str) -> String {
+    let s = listed_or_counted(want, got, equal, unit);
     // A row of megabytes (a hostile file's expected row) clipped as errors clip an echoed word.
     if let std::borrow::Cow::Owned(clipped) = crate::scenario::text::clip_for_display(&s) {
         return clipped;
@@ -293,17 +306,19 @@ fn expected_got(want: &[String], got: &[String], equal: bool) -> String {
 }
 
 /// [`expected_got`] before its clipping.
-fn listed_or_counted(want: &[String], got: &[String], equal: bool) -> String {
+fn listed_or_counted<T: std::fmt::Debug + PartialEq>(want: &[T], got: &[T], equal: bool, unit: &str) -> String {
     if want.len() + got.len() > LISTED_ROWS {
         let (w, g) = (want.len(), got.len());
+        // "row" for rows, the singular of `unit` otherwise ("partitions" -> "partition").
+        let one = unit.strip_suffix('s').unwrap_or(unit);
         return match want.iter().zip(got).position(|(a, b)| a != b) {
-            _ if equal => format!("expected {w} rows, got them (over {LISTED_ROWS} rows: not listed)"),
+            _ if equal => format!("expected {w} {unit}, got them (over {LISTED_ROWS} {unit}: not listed)"),
             Some(i) => format!(
-                "expected {w} rows, got {g}; first difference at row {i}: expected {:?}, got {:?} (over {LISTED_ROWS} rows: not listed)",
+                "expected {w} {unit}, got {g}; first difference at {one} {i}: expected {:?}, got {:?} (over {LISTED_ROWS} {unit}: not listed)",
                 want[i], got[i]
             ),
             None => format!(
-                "expected {w} rows, got {g}; equal up to row {} (over {LISTED_ROWS} rows: not listed)",
+                "expected {w} {unit}, got {g}; equal up to {one} {} (over {LISTED_ROWS} {unit}: not listed)",
                 w.min(g)
             ),
         };
@@ -561,5 +576,20 @@ mod tests {
         // One row of megabytes is clipped.
         let huge = vec!["x".repeat(1_500_000)];
         assert!(expected_got(&huge, &rows(1, "a"), false).len() < 400);
+    }
+
+    /// Session 42: `[expect] restored_checkpoints` / `committed_offsets` of 10^5 numbers printed
+    /// a line of ~1 MB; they are counted as rows are, with the first difference named.
+    #[test]
+    fn long_number_lists_are_counted() {
+        let want: Vec<u64> = (0..100_000).collect();
+        let mut got = want.clone();
+        got[42] = 7;
+        let s = super::expected_got_listed(&want, &got, false, "restores");
+        assert_eq!(
+            s,
+            "expected 100000 restores, got 100000; first difference at restore 42: expected 42, got 7 (over 64 restores: not listed)"
+        );
+        assert_eq!(super::expected_got_listed(&[1u64, 2], &[1, 3], false, "restores"), "expected [1, 2], got [1, 3]");
     }
 }

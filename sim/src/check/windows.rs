@@ -343,9 +343,14 @@ fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
     // A job ended by stop-with-savepoint read only the input its savepoint covers (with drain
     // every window with an element of it fired into the savepoint).
     // So did a job whose sources were all deployed as finished (FLIP-147): it read nothing.
+    // Beside a source still reading (or in a job that then failed), one deployed as finished
+    // reads nothing either: its unread inputs are in no window (`check::read_but_dormant`).
     let stop = super::finished_by_stop(run);
-    let read: Option<super::counts::InputSet> =
-        super::finished_unread(spec, run).then(|| super::covered_by_latest_checkpoint(spec, run)).flatten();
+    let read: Option<super::counts::InputSet> = if super::finished_unread(spec, run) {
+        super::covered_by_latest_checkpoint(spec, run)
+    } else {
+        super::read_but_dormant(spec, run)
+    };
     // A stop with drain that did not end the job (its savepoint failed, or the job failed after
     // it): the sources had ended event time ahead of its barrier, so windows fired with part of
     // their elements (printed, or in a transaction that a later notification may commit), and

@@ -514,6 +514,16 @@ impl JobSpec {
         default_topic_name(ordinal)
     }
 
+    /// The source operator that reads broker partition `p`: the first source whose topic holds
+    /// it, or the first source of a job without topics (one log read whole). None only for a job
+    /// with no source reading `p`. The graph reference assigns its inputs by it, and the rules
+    /// that excuse a dormant source's unread inputs find that source by it.
+    pub fn source_of_partition(&self, p: u32) -> Option<usize> {
+        self.operators
+            .iter()
+            .position(|o| o.kind.is_source() && o.topic.is_none_or(|(first, count)| p >= first && p < first + count))
+    }
+
     /// The startup mode of the log source that reads broker partition `p` (its topic, or the
     /// whole log for a job with one log source); None when no log source reads it.
     pub fn startup_of(&self, p: u32) -> Option<StartupMode> {
