@@ -328,5 +328,6 @@ public class RealFlinkFidelity36 {
         RealFlinkBroadcast40.register(m);
         RealFlinkGraph38.register(m);
         RealFlinkSession41.register(m);
+        RealFlinkSession42.register(m);
     }
 }
