@@ -188,6 +188,12 @@ const CASES: &[Case] = &[
     // one print sink; each row told apart by its gate and judged against its own window's.
     case("late-windows-union"),
     case("late-windows-union-failure"),
+    // Session 42: session windows beyond a line: after a union of two streams with their own
+    // watermarks, a function after the window and two sinks reading it, alone, across a failure
+    // and across 2 -> 3 -> 1 (RealFlinkSession42.java).
+    case("session-union-branches"),
+    case("session-union-branches-failure"),
+    Case { idents: &["first", "second", "third"], ..case("session-union-branches-2-3-1") },
 ];
 
 /// The fixture folders, one per Flink version (`scripts/real-flink.sh`); every case is compared

@@ -434,3 +434,70 @@ fn a_processing_time_window_after_a_window_is_judged_from_its_own_assignments() 
     lost.committed.remove(0);
     failed_with(&windows_verdict(&spec, &lost), "window lost");
 }
+
+/// Session 42: every committed and printed row with its number moved by `by`.
+fn shifted(run: &world::RunResult, by: i64) -> world::RunResult {
+    let mut out = run.clone();
+    for rows in [&mut out.committed, &mut out.print_rows] {
+        for i in 0..rows.len() {
+            let mut row = rows.get(i).expect("a row");
+            if let ckptsim::record::Value::Pair(k, n) = &row.value {
+                row.value = ckptsim::record::Value::Pair(k.clone(), n + by);
+            }
+            rows.set(i, row);
+        }
+    }
+    out
+}
+
+#[test]
+fn session_windows_followed_by_functions_are_judged_at_each_sink() {
+    let (spec, run) = run("eventtime/session-then-map-2pc-failures.toml");
+    let v = windows_verdict(&spec, &run);
+    assert_eq!(v.passed, Some(true), "{v:?}");
+    for sink in ["sink Doubled:", "sink Evens:"] {
+        assert!(v.summary.contains(sink), "{sink} judged: {}", v.summary);
+    }
+    assert!(v.summary.contains("through 1 function(s)"), "{}", v.summary);
+    assert!(!v.summary.contains(" 0 timestamps judged"), "every sink judges timestamps: {}", v.summary);
+    // A value the function never gives from a session's sum, at either sink.
+    let wrong = windows_verdict(&spec, &shifted(&run, 2));
+    assert_eq!(wrong.passed, Some(false), "{wrong:?}");
+    for sink in ["sink Doubled: window wrong value", "sink Evens: window wrong value"] {
+        assert!(wrong.anomalies.iter().any(|a| a.starts_with(sink)), "no `{sink}` in {:?}", wrong.anomalies);
+    }
+    // A committed result dropped: lost; committed again: fired twice.
+    let mut dropped = run.clone();
+    dropped.committed.remove(0);
+    let v = windows_verdict(&spec, &dropped);
+    assert!(v.anomalies.iter().any(|a| a.contains("window lost")), "{v:?}");
+    let mut twice = run.clone();
+    let again = twice.committed.get(0).expect("a committed row");
+    twice.committed.push(again);
+    let v = windows_verdict(&spec, &twice);
+    assert!(v.anomalies.iter().any(|a| a.contains("window fired twice")), "{v:?}");
+}
+
+#[test]
+fn session_windows_after_a_union_are_judged_with_each_sources_bound() {
+    let (spec, run) = run("eventtime/session-union-2pc-failures.toml");
+    assert!(run.restores.len() >= 3, "three task failures restored: {}", run.restores.len());
+    let v = windows_verdict(&spec, &run);
+    assert_eq!(v.passed, Some(true), "{v:?}");
+    // 30 sessions (three keys, ten blocks), every one determined: each element's bound is its
+    // own source's.
+    assert!(v.summary.starts_with("30 sessions (30 determined)"), "{}", v.summary);
+    let wrong = windows_verdict(&spec, &shifted(&run, 2));
+    assert!(wrong.anomalies.iter().any(|a| a.starts_with("window wrong value")), "{wrong:?}");
+}
+
+#[test]
+fn a_session_window_beside_a_tumbling_window_is_judged_in_its_own_view() {
+    let (spec, run) = run("eventtime/session-beside-tumbling-2pc-failures.toml");
+    let v = windows_verdict(&spec, &run);
+    assert_eq!(v.passed, Some(true), "{v:?}");
+    assert!(v.summary.contains("window `Sessions`: 30 sessions (30 determined)"), "{}", v.summary);
+    assert!(v.summary.contains("window `Tumbling`: "), "{}", v.summary);
+    let wrong = windows_verdict(&spec, &shifted(&run, 2));
+    assert!(wrong.anomalies.iter().any(|a| a.starts_with("window wrong value")), "{wrong:?}");
+}

@@ -329,5 +329,6 @@ public class RealFlinkFidelity36 {
         RealFlinkGraph38.register(m);
         RealFlinkSession41.register(m);
         RealFlinkLate42.register(m);
+        RealFlinkSession42.register(m);
     }
 }

@@ -685,15 +685,22 @@ fn window_verdict_of(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)], v
     };
     // The first sink its results reach (behind a union with its late side output: in the
     // sink's view, which cuts the side output's gate).
-    let Some((sink, view)) = (0..spec.operators.len())
+    let mut reached = (0..spec.operators.len())
         .filter(|s| {
             spec.operators[*s].kind.is_sink() && spec.late_branch_of(*s).is_none() && spec.late_union_of(*s).is_none()
         })
         .map(|s| (s, sink_view(spec, s)))
-        .find(|(s, view)| view.upstream_of(*s).contains(&at))
-    else {
+        .filter(|(s, view)| view.upstream_of(*s).contains(&at));
+    let Some((sink, view)) = reached.next() else {
         return Verdict::skip("windows", "the event-time window reaches no sink");
     };
+    // Session 42: a session window's results into several sinks, each judged.
+    if matches!(&spec.operators[at].kind, OpKind::EventWindow(w) if w.assigner.is_merging()) {
+        let more: Vec<(usize, JobSpec)> = reached.collect();
+        if !more.is_empty() {
+            return session_sinks(spec, run, graphs, at, std::iter::once((sink, view)).chain(more).collect(), valves);
+        }
+    }
     let (rows, _) = sink_rows(run, graphs, spec, sink);
     let v = if valves { windows(&view, &rows) } else { super::windows::windows_unvalved(&view, &rows) };
     // Not both (session 23): no element in its window's committed result and the side output.
@@ -711,6 +718,51 @@ fn window_verdict_of(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)], v
         anomalies,
         format!("{}; {judged} results in the sink hold no element of the late side output", v.summary),
     )
+}
+
+/// Session 42: a session window whose results reach several sinks (branches of functions after
+/// it): each sink judged against the window in its own view, where the other sinks the window
+/// feeds are identity maps (so `windows_chain::chain` finds the judged sink); the watermark
+/// valves and restores once; the late side output's rules with the first sink.
+fn session_sinks(
+    spec: &JobSpec,
+    run: &RunResult,
+    graphs: &[(u64, Graph)],
+    at: usize,
+    sinks: Vec<(usize, JobSpec)>,
+    valves: bool,
+) -> Verdict {
+    let all: Vec<usize> = sinks.iter().map(|(s, _)| *s).collect();
+    let (mut anomalies, mut summary, mut applied) = (Vec::new(), Vec::new(), false);
+    for (k, (sink, mut view)) in sinks.into_iter().enumerate() {
+        for o in all.iter().filter(|o| **o != sink) {
+            view.operators[*o].kind = OpKind::Map(ckptsim::operator::Udf::Identity);
+        }
+        let (rows, _) = sink_rows(run, graphs, spec, sink);
+        let v = super::windows::windows_unvalved(&view, &rows);
+        let mut v_anomalies = v.anomalies;
+        if k == 0 && v.passed.is_some() {
+            let sunk =
+                if matches!(spec.operators[sink].kind, OpKind::PrintSink) { &rows.print_rows } else { &rows.committed };
+            if let Some((both, _)) = super::side_output::late_in_both(&view, run, at, sink, sunk) {
+                v_anomalies.extend(both);
+            }
+        }
+        applied |= v.passed.is_some();
+        let name = &spec.operators[sink].name;
+        anomalies.extend(v_anomalies.into_iter().map(|a| Finding { text: format!("sink {name}: {}", a.text), ..a }));
+        summary.push(format!("sink {name}: {}", v.summary));
+    }
+    let v = if applied {
+        Verdict::from("windows", anomalies, summary.join("; "))
+    } else {
+        Verdict::skip("windows", &summary.join("; "))
+    };
+    if valves {
+        super::windows::with_valves(spec, run, v)
+    } else {
+        v
+    }
 }
 
 /// One verdict from a checker's verdicts per sink.

@@ -1,9 +1,11 @@
 //! Part of the `windows` checker (session 41): event-time session windows (`window = "session"`, Flink's `EventTimeSessionWindows` with `WindowOperator`'s merging branch) against a reference of each key's sessions.
 //!
-//! **Reference.** Every input is folded through the functions before the window (the loader
-//! admits only a line `log-source → map/flat_map/filter/key_by/rebalance → session window →
-//! sink`, `validate_event_time.rs` `session_window_shape`) and each element gets its window
-//! `[ts, ts + gap)`. Per key, the *ideal sessions* are the covers of the runs of intersecting
+//! **Reference.** Every input is folded through the functions before the window (session 41: a
+//! line `log-source → map/flat_map/filter/key_by/rebalance → session window → sink`; session
+//! 42: behind unions of sources with their own watermark strategies or on a branch of a graph,
+//! the fault-free fold of the graph, `windows_graph::arrivals`, each record's bound its own
+//! source's; `validate_event_time.rs` `session_window_shape` says which shapes) and each element
+//! gets its window `[ts, ts + gap)`. Per key, the *ideal sessions* are the covers of the runs of intersecting
 //! element windows (`TimeWindow#mergeWindows`: touching windows merge) over every element.
 //! Whatever arrives and whatever is late, every window the operator ever holds is a union of
 //! element windows of one ideal session, so every result's timestamp (its window's
@@ -30,6 +32,15 @@
 //! * `session-lost`: every firing is in the output (`finished_all`: the job FINISHED at the end of
 //!   its input) and a determined session has no result.
 //! * `late-misjudged`: an element of a determined session went to the late side output.
+//!
+//! **Functions after the window** (session 42, `through_chain`): the sink's rows are judged per
+//! timestamp through the chain (`windows_chain.rs`), a determined session as one window fired
+//! once with every element, each other session as windows ending at its elements' ends that may
+//! be late (unjudged timestamps); each sink the window feeds is judged in its own view
+//! (`check/graph.rs` `session_sinks`). Not judged there: under AT_LEAST_ONCE with restores every
+//! timestamp (a replayed part of a fired session fires at its own end, and a firing may be any
+//! part of a session counted up to once more per restore), and a job stopped with drain (the
+//! drained part of a session may be several sessions).
 //!
 //! Not judged, each for its reason: the sessions that are not determined (which of their parts
 //! merge depends on the watermark's timing; the valve rule, `windows_valve.rs`, still judges each
@@ -62,8 +73,35 @@ struct Session {
 }
 
 /// The elements per key, after the functions before the window, with their watermark bounds.
+/// A line's input is fed as the tumbling windows' (`windows::feed_window`); session 42: behind
+/// a union, with several sources or on a branch of a graph (beside another window), the records
+/// that reach the window in the fault-free fold of the graph, each with its bound there
+/// (`windows_graph::arrivals`: the minimum over the window's inputs is at most what the record's
+/// own source emitted before it).
 fn elements(spec: &JobSpec) -> Option<BTreeMap<Value, Vec<SessionElement>>> {
+    let at =
+        spec.operators.iter().position(|o| matches!(&o.kind, OpKind::EventWindow(w) if w.assigner.is_merging()))?;
+    let up = spec.upstream_of(at);
     let mut by_key: BTreeMap<Value, Vec<SessionElement>> = BTreeMap::new();
+    // `feed_window` reads the operators before the window in file order as its line.
+    let line = up.iter().copied().eq(0..=at) && up.iter().all(|o| spec.op_inputs(*o).len() <= 1);
+    if !line {
+        for (r, lateness) in super::windows_graph::arrivals(spec, at)? {
+            let bound = match lateness {
+                super::windows_graph::Lateness::Never => i64::MIN,
+                super::windows_graph::Lateness::AtMost(b) => b,
+                super::windows_graph::Lateness::Unknown => i64::MAX,
+            };
+            let ts = r.timestamp?;
+            by_key.entry(key_of(&r.value)).or_default().push(SessionElement {
+                input_seq: r.lineage.input_seq,
+                number: number(&r.value),
+                ts,
+                bound,
+            });
+        }
+        return Some(by_key);
+    }
     windows::feed_window(spec, "session-reference", |feed, seq, t, bound, cur| {
         // Without watermarks nothing is late; under idleness a partition may be left out of
         // the minimum, so the bound is unknown (unbounded); before its partition's first
@@ -142,6 +180,14 @@ pub(super) fn judge(spec: &JobSpec, run: &RunResult, w: &ckptsim::window::EventW
     }
     let gap = w.assigner.element_window_ms() as i64;
     let sessions: BTreeMap<Value, Vec<Session>> = by_key.into_iter().map(|(k, e)| (k, sessions(gap, e))).collect();
+    // Session 42: functions between the window and the sink.
+    let chain = match super::windows_chain::chain(spec) {
+        Ok(c) => c,
+        Err(why) => return Verdict::skip(NAME, why),
+    };
+    if !chain.is_empty() {
+        return through_chain(spec, run, w, &chain, &sessions);
+    }
     let exact = sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink);
     let rows: &Rows = if exact { &run.committed } else { &run.print_rows };
     let values_judged = !run.stops.iter().any(|s| s.drain);
@@ -295,4 +341,91 @@ fn judge_session(
             .with("key", key),
         );
     }
+}
+
+/// Session 42: a session window whose results pass functions before the sink
+/// (`windows_chain.rs`). The sessions become a window reference the chain judgment reads per
+/// timestamp: a determined session is one window, its cover, fired once with every element (no
+/// element of another session can touch its cover, so with allowed lateness too); each element
+/// of a session that is not determined stands for a window ending where that element's window
+/// ends, an element that may be late, so every timestamp a part of that session can fire at (a
+/// merged window's end is one of its elements' ends) is left unjudged. Under AT_LEAST_ONCE with
+/// restores every session counts as not determined (a replayed part of a fired session fires at
+/// its own end), and after a stop with drain nothing is judged (the drained part of a session
+/// may be a run of separate sessions).
+fn through_chain(
+    spec: &JobSpec,
+    run: &RunResult,
+    w: &ckptsim::window::EventWindowSpec,
+    chain: &[ckptsim::operator::OperatorKind],
+    sessions: &BTreeMap<Value, Vec<Session>>,
+) -> Verdict {
+    const NAME: &str = "windows";
+    if run.stops.iter().any(|s| s.drain) {
+        return Verdict::skip(
+            NAME,
+            "a session window with functions after it, stopped with drain: the drained part of a session may fire as \
+             several sessions",
+        );
+    }
+    let exact = sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink);
+    let rows: &Rows = if exact { &run.committed } else { &run.print_rows };
+    let restores = run.restores.len() + run.rescales.len();
+    let at_least_once = replays_uncovered(spec) && restores > 0;
+    let read = super::super::finished_unread(spec, run)
+        .then(|| super::super::covered_by_latest_checkpoint(spec, run))
+        .flatten();
+    let mode = match (&read, at_least_once) {
+        (_, true) => super::windows_chain::Mode::AtLeastOnce { restores, drained: None },
+        (Some(covered), false) => super::windows_chain::Mode::Stop { covered, drain: false },
+        (None, false) => super::windows_chain::Mode::Exact,
+    };
+    let gap = w.assigner.element_window_ms() as i64;
+    let mut reference: WindowRef = BTreeMap::new();
+    let mut surely: BTreeMap<u64, bool> = BTreeMap::new();
+    for (key, ss) in sessions {
+        for s in ss {
+            let determined = s.determined && !at_least_once;
+            let element = |e: &SessionElement| Element {
+                input_seq: e.input_seq,
+                number: e.number,
+                on_time: determined,
+                before_end: determined,
+            };
+            if determined {
+                reference.insert((key.clone(), s.window), s.elements.iter().map(element).collect());
+                s.elements.iter().for_each(|e| {
+                    surely.insert(e.input_seq, true);
+                });
+            } else {
+                for e in &s.elements {
+                    let win = TimeWindow { start: e.ts, end: e.ts.saturating_add(gap) };
+                    reference.entry((key.clone(), win)).or_default().push(element(e));
+                }
+            }
+        }
+    }
+    // A determined session fires once with every element, allowed lateness or not.
+    let once = ckptsim::window::EventWindowSpec { allowed_lateness_ms: 0, ..*w };
+    let mut anomalies = Vec::new();
+    let finished = super::finished_all(spec, run, exact);
+    let c = super::windows_chain::judge(&once, chain, &reference, rows, exact, finished, &mode, &mut anomalies);
+    super::late_misjudged(spec, run, &surely, &mut anomalies);
+    let total: usize = sessions.values().map(Vec::len).sum();
+    let determined: usize = sessions.values().flatten().filter(|s| s.determined && !at_least_once).count();
+    let summary = format!(
+        "{total} sessions ({determined} determined), {} results{} through {} function(s){}; {} timestamps judged, \
+         {} not (a session that is not determined ends there)",
+        rows.len(),
+        if exact { " committed" } else { " printed" },
+        chain.len(),
+        match mode {
+            super::windows_chain::Mode::Exact => "",
+            super::windows_chain::Mode::Stop { .. } => ", ended by stop-with-savepoint",
+            super::windows_chain::Mode::AtLeastOnce { .. } => ", at-least-once with restores",
+        },
+        c.judged,
+        c.unjudged
+    );
+    Verdict::from(NAME, anomalies, summary)
 }

@@ -299,48 +299,103 @@ impl Ctx<'_> {
         Ok(spec)
     }
 
-    /// Session 41: the shapes the `windows` checker judges session windows in, and no other: a
-    /// line `log-source → (map | flat_map | filter | key_by | rebalance)* → session window →
-    /// sink`, optionally with one more sink reading the window's late side output
-    /// (`inputs = ["<window>.late"]`). A session window in a graph (after a join or union, beside
-    /// or after another window, its late output into other operators) or with functions after it
-    /// would be judged by references that assume fixed windows, so it is refused here.
+    /// Session 41, widened in session 42: the shapes the `windows` checker judges session
+    /// windows in, and no other. Upstream of the session window: log sources, unions (no late
+    /// side output on a gate) and one-input `map | flat_map | filter | key_by | rebalance` (the
+    /// reference folds the input through them, `check/windows_graph.rs` `arrivals`, the window's
+    /// watermark the minimum over its inputs). Downstream: one-input functions of the window's
+    /// results (`map | filter | flat_map` with a function defined on `(key, n)`, `key_by`,
+    /// `rebalance`) into one or more sinks (each judged through its own chain,
+    /// `check/windows_chain.rs`), and at most one sink reading its late side output directly
+    /// (`inputs = ["<window>.late"]`). Everything else is refused: another window before or after
+    /// it (the other references assume fixed windows), joins, connect, broadcast, its
+    /// results into a union, its late output into other operators. Session 42: operators on no
+    /// path through it (another branch of the graph) are judged as the graph allows them
+    /// elsewhere, a tumbling or sliding window there beside it (`check/graph.rs` `beside`); a
+    /// processing-time window or a second session window there is refused.
     fn session_window_shape(&self, operators: &[OperatorSpec]) -> Res<()> {
         let is_session =
             |o: &OperatorSpec| matches!(&o.kind, OperatorKindSpec::EventWindow(w) if w.assigner.is_merging());
         let Some(i) = operators.iter().position(is_session) else { return Ok(()) };
-        let why = "a session window is judged only in a line log-source -> map/flat_map/filter/key_by/rebalance -> \
-                   session window -> sink, with at most one more sink reading its late side output";
-        let plain = |j: usize, o: &OperatorSpec| {
-            (o.inputs.is_empty() || o.inputs == [j.wrapping_sub(1)]) && !o.late_input && o.late_gate.is_none()
+        let why =
+            "a session window is judged only after log sources, unions and map/flat_map/filter/key_by/rebalance, \
+                   followed by map/filter/flat_map of its results (identity, double_value, even_value), key_by and \
+                   rebalance into sinks, with at most one more sink reading its late side output";
+        let ins = |j: usize| -> Vec<usize> {
+            let o = &operators[j];
+            if o.kind.is_source() {
+                Vec::new()
+            } else if o.inputs.is_empty() {
+                j.checked_sub(1).into_iter().collect()
+            } else {
+                o.inputs.clone()
+            }
         };
-        for (j, o) in operators.iter().enumerate() {
-            let allowed = match j {
-                0 => matches!(o.kind, OperatorKindSpec::LogSource { .. }),
-                j if j < i => {
-                    plain(j, o)
-                        && matches!(
-                            o.kind,
-                            OperatorKindSpec::Map { .. }
-                                | OperatorKindSpec::FlatMap { .. }
-                                | OperatorKindSpec::Filter { .. }
-                                | OperatorKindSpec::KeyBy
-                                | OperatorKindSpec::Rebalance
-                        )
+        let upstream = |from: usize| {
+            let mut seen = vec![false; operators.len()];
+            let mut todo = vec![from];
+            while let Some(k) = todo.pop() {
+                if !std::mem::replace(&mut seen[k], true) {
+                    todo.extend(ins(k));
                 }
-                j if j == i => plain(j, o),
-                j if j == i + 1 => plain(j, o) && o.kind.is_sink(),
-                j => j == i + 2 && o.late_input && o.inputs == [i] && o.kind.is_sink(),
+            }
+            seen
+        };
+        let before = upstream(i);
+        let one_input = |j: usize, o: &OperatorSpec| ins(j).len() == 1 && !o.late_input && o.late_gate.is_none();
+        let function = |o: &OperatorSpec, results: bool| match &o.kind {
+            OperatorKindSpec::Map { function: u }
+            | OperatorKindSpec::FlatMap { function: u }
+            | OperatorKindSpec::Filter { function: u } => !results || u.takes_window_results(),
+            OperatorKindSpec::KeyBy | OperatorKindSpec::Rebalance => true,
+            _ => false,
+        };
+        let (mut main_sinks, mut late_sinks) = (0usize, 0usize);
+        let after: Vec<bool> = (0..operators.len()).map(|j| j != i && upstream(j)[i]).collect();
+        // The operators on a path through the window first, then those on none.
+        let order = (0..operators.len())
+            .filter(|j| before[*j] || after[*j])
+            .chain((0..operators.len()).filter(|j| !before[*j] && !after[*j]));
+        for j in order {
+            let o = &operators[j];
+            let after = after[j];
+            // (the kind is allowed there, its inputs are)
+            let (kind_ok, inputs_ok) = if j == i {
+                (true, one_input(j, o))
+            } else if before[j] {
+                match o.kind {
+                    OperatorKindSpec::LogSource { .. } => (true, true),
+                    OperatorKindSpec::Union => (true, !o.late_input && o.late_gate.is_none()),
+                    _ => (function(o, false), one_input(j, o)),
+                }
+            } else if after && o.late_input {
+                late_sinks += 1;
+                (o.kind.is_sink(), ins(j) == [i] && late_sinks == 1)
+            } else if after {
+                main_sinks += usize::from(o.kind.is_sink());
+                let up = upstream(j);
+                let on_main = (0..operators.len()).all(|k| !up[k] || k == j || !operators[k].late_input);
+                (o.kind.is_sink() || function(o, true), one_input(j, o) && on_main)
+            } else {
+                // On no path through the window (session 42): another branch of the graph, judged
+                // as the graph allows it elsewhere (a tumbling or sliding window there is judged
+                // beside the session window, `check/graph.rs` `beside`), but no processing-time
+                // window and no second session window.
+                let kind_ok = match &o.kind {
+                    OperatorKindSpec::EventWindow(w) => w.time == WindowTime::Event && !w.assigner.is_merging(),
+                    _ => true,
+                };
+                (kind_ok, true)
             };
-            if !allowed {
-                let key = if plain(j, o) { "kind" } else { "inputs" };
+            if !(kind_ok && inputs_ok) {
+                let key = if kind_ok { "inputs" } else { "kind" };
                 return Err(self.err(
                     &format!("operators[{j}].{key}"),
                     format!("`{}` with the session window `{}`: {why}", o.name, operators[i].name),
                 ));
             }
         }
-        if i + 1 == operators.len() {
+        if main_sinks == 0 {
             return Err(self.err(
                 &format!("operators[{i}].kind"),
                 format!("the session window `{}` needs a sink after it: {why}", operators[i].name),
