@@ -35,6 +35,15 @@ pub fn ensure_eq<T: PartialEq + std::fmt::Debug>(got: T, want: T, what: &str) ->
     }
 }
 
+/// [`ensure_eq`] of two lists of output lines compared sorted, as `WindowOperatorTest` compares
+/// a harness's output (`TestHarnessUtil.assertOutputEqualsSorted`): one key's firings before
+/// another's is no difference.
+pub fn ensure_same_lines(mut got: Vec<String>, mut want: Vec<String>, what: &str) -> Result<(), String> {
+    got.sort();
+    want.sort();
+    ensure_eq(got, want, what)
+}
+
 /// Runs every case, catching panics, and fails once with the list of failing cases by name.
 pub fn run_table<C>(table: &str, cases: &[C], name: impl Fn(&C) -> String, check: impl Fn(&C) -> Result<(), String>) {
     let mut failures = Vec::new();

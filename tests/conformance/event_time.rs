@@ -4,7 +4,7 @@
 //! profiles (the core's event time takes no profile), so every case runs once, labelled
 //! flink-2.3.
 
-use crate::common::{case_name, ensure_eq, flink, profile_name, run_table, Flink, F23};
+use crate::common::{case_name, ensure_eq, ensure_same_lines, flink, profile_name, run_table, Flink, F23};
 use ckptsim::operator::Aggregate;
 use ckptsim::record::{Lineage, Record, Value};
 use ckptsim::watermark::{
@@ -74,19 +74,11 @@ impl WindowHarness {
     }
 
     fn expect(&self, want: &[String]) -> Result<(), String> {
-        let mut got = self.out.clone();
-        let mut want = want.to_vec();
-        got.sort();
-        want.sort();
-        ensure_eq(got, want, "output")
+        ensure_same_lines(self.out.clone(), want.to_vec(), "output")
     }
 
     fn expect_side(&self, want: &[&str]) -> Result<(), String> {
-        let mut got = self.side.clone();
-        let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
-        got.sort();
-        want.sort();
-        ensure_eq(got, want, "side output")
+        ensure_same_lines(self.side.clone(), want.iter().map(|s| s.to_string()).collect(), "side output")
     }
 }
 

@@ -14,7 +14,7 @@
 //! windows of any length, as the test does; `TestingMergeFunction`'s record of the one merge
 //! (target, merged windows, state window, merged state windows) is the `SessionMerge` reported.
 
-use crate::common::{case_name, ensure_eq, flink, profile_name, run_table, Flink, F23};
+use crate::common::{case_name, ensure_eq, ensure_same_lines, flink, profile_name, run_table, Flink, F23};
 use ckptsim::operator::Aggregate;
 use ckptsim::record::{Lineage, Record, Value};
 use ckptsim::watermark::Watermark;
@@ -119,19 +119,11 @@ impl SessionHarness {
     }
 
     fn expect(&self, want: &[(&str, i64, i64, i64)]) -> Result<(), String> {
-        let mut got = self.out.clone();
-        let mut want = lines(want);
-        got.sort();
-        want.sort();
-        ensure_eq(got, want, "output")
+        ensure_same_lines(self.out.clone(), lines(want), "output")
     }
 
     fn expect_side(&self, want: &[&str]) -> Result<(), String> {
-        let mut got = self.side.clone();
-        let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
-        got.sort();
-        want.sort();
-        ensure_eq(got, want, "side output")
+        ensure_same_lines(self.side.clone(), want.iter().map(|s| s.to_string()).collect(), "side output")
     }
 
     /// After the last cleanup timer: no contents, no timers, no windows in the merging set.
