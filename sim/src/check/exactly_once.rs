@@ -89,12 +89,7 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
         end_of_input_losses(spec, run, reference, &counts, &mut anomalies, &mut notes);
     }
     if let Some(jr) = &reference.joined {
-        let unread = joined_rows(spec, run, jr, &counts, healthy_end, &mut anomalies);
-        if unread > 0 {
-            notes.push_str(&format!(
-                ", {unread} joined rows not committed of inputs a source deployed as finished (FLIP-147) never read"
-            ));
-        }
+        joined_rows(spec, run, jr, (&counts, healthy_end), &mut anomalies, &mut notes);
     }
     let sequences = Sequences { committed, epochs: epochs.as_deref(), none_semantic };
     per_key_sequences(spec, reference, sequences, &mut anomalies);
@@ -322,16 +317,17 @@ fn no_checkpoint_note(spec: &JobSpec, mode: NoCheckpointing, replayed: &[u64]) -
 }
 
 /// Joined rows: each committed row is one of the reference's, and every due pair committed.
-/// Returns how many of the reference's rows are not committed because an input of theirs was
-/// never read by a source deployed finished ([`super::dormant_unread`]): not due, not lost.
+/// The summary's `notes` name how many of the reference's rows are not committed because an
+/// input of theirs was never read by a source deployed finished ([`super::dormant_unread`]):
+/// not due, not lost.
 fn joined_rows(
     spec: &JobSpec,
     run: &RunResult,
     jr: &super::joins::JoinedRef,
-    counts: &LineageCounts,
-    healthy_end: bool,
+    (counts, healthy_end): (&LineageCounts, bool),
     anomalies: &mut Vec<Finding>,
-) -> usize {
+    notes: &mut String,
+) {
     // A pair is due once the checkpoint the sink committed covers both of its inputs (not as
     // in-flight channel state); a window join's only when the job FINISHED (the final
     // checkpoint commits what MAX_WATERMARK fired), unless it stopped with a savepoint.
@@ -359,9 +355,18 @@ fn joined_rows(
     // The rows the unread inputs excused, for the summary (session 42: the per-input rule
     // named its excused inputs, the joined rows' summary did not).
     if never_read.is_empty() {
-        return 0;
+        return;
     }
-    jr.rows.keys().filter(|l| counts.get(**l) == 0 && jr.inputs_of(**l).iter().any(|s| never_read.contains(s))).count()
+    let unread = jr
+        .rows
+        .keys()
+        .filter(|l| counts.get(**l) == 0 && jr.inputs_of(**l).iter().any(|s| never_read.contains(s)))
+        .count();
+    if unread > 0 {
+        notes.push_str(&format!(
+            ", {unread} joined rows not committed of inputs a source deployed as finished (FLIP-147) never read"
+        ));
+    }
 }
 
 /// Per key, the committed values must be a prefix of the reference sequence.

@@ -340,17 +340,8 @@ fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
         Ok(c) => c,
         Err(why) => return Verdict::skip(NAME, why),
     };
-    // A job ended by stop-with-savepoint read only the input its savepoint covers (with drain
-    // every window with an element of it fired into the savepoint).
-    // So did a job whose sources were all deployed as finished (FLIP-147): it read nothing.
-    // Beside a source still reading (or in a job that then failed), one deployed as finished
-    // reads nothing either: its unread inputs are in no window (`check::read_but_dormant`).
     let stop = super::finished_by_stop(run);
-    let read: Option<super::counts::InputSet> = if super::finished_unread(spec, run) {
-        super::covered_by_latest_checkpoint(spec, run)
-    } else {
-        super::read_but_dormant(spec, run)
-    };
+    let read = inputs_read(spec, run);
     // A stop with drain that did not end the job (its savepoint failed, or the job failed after
     // it): the sources had ended event time ahead of its barrier, so windows fired with part of
     // their elements (printed, or in a transaction that a later notification may commit), and
@@ -408,6 +399,20 @@ fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
         first_late_count(spec, run)
     );
     Verdict::from(NAME, anomalies, summary)
+}
+
+/// The inputs the run read, when it did not read them all: a job ended by stop-with-savepoint
+/// read only the input its savepoint covers (with drain every window with an element of it
+/// fired into the savepoint); so did a job whose sources were all deployed as finished
+/// (FLIP-147: it read nothing). Beside a source still reading (or in a job that then failed),
+/// one deployed as finished reads nothing either: its unread inputs are in no window
+/// (`check::read_but_dormant`, session 42).
+fn inputs_read(spec: &JobSpec, run: &RunResult) -> Option<super::counts::InputSet> {
+    if super::finished_unread(spec, run) {
+        super::covered_by_latest_checkpoint(spec, run)
+    } else {
+        super::read_but_dormant(spec, run)
+    }
 }
 
 /// Whether a restore may count an element once more than the committed output shows: under

@@ -146,26 +146,35 @@ fn sessions(gap: i64, mut elems: Vec<SessionElement>) -> Vec<Session> {
     out
 }
 
+/// Inputs a source deployed as finished never read are in no session (session 42, rfrand42's
+/// sweep: `r444 --seed 12279 --swarm`; `check::read_but_dormant`): dropped from `by_key`. A
+/// print sink also shows the firings of attempts before the last restore, which may have read
+/// some of them: with more than one restore such a run is not judged (`Err`, the reason).
+fn drop_unread(
+    spec: &JobSpec,
+    run: &RunResult,
+    by_key: &mut BTreeMap<Value, Vec<SessionElement>>,
+) -> Result<(), &'static str> {
+    let Some(read) = super::super::read_but_dormant(spec, run) else { return Ok(()) };
+    if sink_kind(spec) != Some(&OpKind::TwoPhaseCommitSink) && run.restores.len() > 1 {
+        return Err(
+            "a source deployed as finished left inputs unread, and a print sink shows the firings of attempts \
+                    before the last restore, which may have read them",
+        );
+    }
+    by_key.values_mut().for_each(|es| es.retain(|e| read.contains(e.input_seq)));
+    by_key.retain(|_, es| !es.is_empty());
+    Ok(())
+}
+
 /// Judges a job whose window is a session window (see the module doc).
 pub(super) fn judge(spec: &JobSpec, run: &RunResult, w: &ckptsim::window::EventWindowSpec) -> Verdict {
     const NAME: &str = "windows";
     let Some(mut by_key) = elements(spec) else {
         return Verdict::skip(NAME, "no timestamped log input to compute the sessions from");
     };
-    // Inputs a source deployed as finished never read are in no session (session 42, rfrand42's
-    // sweep: `r444 --seed 12279 --swarm`; `check::read_but_dormant`). A print sink also shows
-    // the firings of attempts before the last restore, which may have read some of them: with
-    // more than one restore such a run is not judged.
-    if let Some(read) = super::super::read_but_dormant(spec, run) {
-        if sink_kind(spec) != Some(&OpKind::TwoPhaseCommitSink) && run.restores.len() > 1 {
-            return Verdict::skip(
-                NAME,
-                "a source deployed as finished left inputs unread, and a print sink shows the firings of attempts \
-                 before the last restore, which may have read them",
-            );
-        }
-        by_key.values_mut().for_each(|es| es.retain(|e| read.contains(e.input_seq)));
-        by_key.retain(|_, es| !es.is_empty());
+    if let Err(why) = drop_unread(spec, run, &mut by_key) {
+        return Verdict::skip(NAME, why);
     }
     if by_key.keys().any(|k| !matches!(k, Value::Str(_))) {
         return Verdict::skip(NAME, "integer keys: window results do not name their key");
