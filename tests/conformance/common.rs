@@ -44,6 +44,13 @@ pub fn ensure_same_lines(mut got: Vec<String>, mut want: Vec<String>, what: &str
     ensure_eq(got, want, what)
 }
 
+/// The `n`-th element a window harness feeds (Flink's `new StreamRecord<>(new Tuple2<>(key,
+/// v), ts)`): the pair `(key, v)` at event time `ts`, input number `seq`.
+pub fn keyed_element(key: &str, v: i64, ts: i64, seq: u64) -> ckptsim::record::Record {
+    use ckptsim::record::{Lineage, Record, Value};
+    Record { value: Value::Pair(key.into(), v), lineage: Lineage { input_seq: seq, sub: 0 }, timestamp: Some(ts) }
+}
+
 /// Runs every case, catching panics, and fails once with the list of failing cases by name.
 pub fn run_table<C>(table: &str, cases: &[C], name: impl Fn(&C) -> String, check: impl Fn(&C) -> Result<(), String>) {
     let mut failures = Vec::new();

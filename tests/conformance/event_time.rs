@@ -4,9 +4,11 @@
 //! profiles (the core's event time takes no profile), so every case runs once, labelled
 //! flink-2.3.
 
-use crate::common::{case_name, ensure_eq, ensure_same_lines, flink, profile_name, run_table, Flink, F23};
+use crate::common::{
+    case_name, ensure_eq, ensure_same_lines, flink, keyed_element, profile_name, run_table, Flink, F23,
+};
 use ckptsim::operator::Aggregate;
-use ckptsim::record::{Lineage, Record, Value};
+use ckptsim::record::Record;
 use ckptsim::watermark::{
     BoundedOutOfOrderness, IdlenessTimer, SourceWatermarks, StatusWatermarkValve, Watermark, WatermarkEvent,
     WatermarkSpecError, WatermarkStatus, WatermarkStrategy,
@@ -46,11 +48,7 @@ impl WindowHarness {
     }
 
     fn el(&mut self, key: &str, v: i64, ts: i64) -> Result<(), String> {
-        let rec = Record {
-            value: Value::Pair(key.into(), v),
-            lineage: Lineage { input_seq: self.seq, sub: 0 },
-            timestamp: Some(ts),
-        };
+        let rec = keyed_element(key, v, ts, self.seq);
         self.seq += 1;
         let (mut out, mut late) = (Vec::new(), Vec::new());
         self.op.process_element(rec, &mut out, &mut late)?;

@@ -14,9 +14,11 @@
 //! windows of any length, as the test does; `TestingMergeFunction`'s record of the one merge
 //! (target, merged windows, state window, merged state windows) is the `SessionMerge` reported.
 
-use crate::common::{case_name, ensure_eq, ensure_same_lines, flink, profile_name, run_table, Flink, F23};
+use crate::common::{
+    case_name, ensure_eq, ensure_same_lines, flink, keyed_element, profile_name, run_table, Flink, F23,
+};
 use ckptsim::operator::Aggregate;
-use ckptsim::record::{Lineage, Record, Value};
+use ckptsim::record::{Record, Value};
 use ckptsim::watermark::Watermark;
 use ckptsim::window::{
     EventWindowOperator, EventWindowSpec, MergingWindowSet, SessionMerge, TimeWindow, WindowAssigner, WindowTime,
@@ -78,11 +80,7 @@ impl SessionHarness {
     }
 
     fn el(&mut self, key: &str, v: i64, ts: i64) -> Result<(), String> {
-        let rec = Record {
-            value: Value::Pair(key.into(), v),
-            lineage: Lineage { input_seq: self.seq, sub: 0 },
-            timestamp: Some(ts),
-        };
+        let rec = keyed_element(key, v, ts, self.seq);
         self.seq += 1;
         let (mut out, mut late) = (Vec::new(), Vec::new());
         self.op.process_element(rec, &mut out, &mut late)?;
