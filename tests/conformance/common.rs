@@ -1,5 +1,6 @@
 //! Shared machinery of the conformance tables: the Flink test a case comes from, and a runner that names every failing case.
 
+use ckptsim::record::Record;
 use ckptsim::Profile;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -46,9 +47,48 @@ pub fn ensure_same_lines(mut got: Vec<String>, mut want: Vec<String>, what: &str
 
 /// The `n`-th element a window harness feeds (Flink's `new StreamRecord<>(new Tuple2<>(key,
 /// v), ts)`): the pair `(key, v)` at event time `ts`, input number `seq`.
-pub fn keyed_element(key: &str, v: i64, ts: i64, seq: u64) -> ckptsim::record::Record {
-    use ckptsim::record::{Lineage, Record, Value};
+pub fn keyed_element(key: &str, v: i64, ts: i64, seq: u64) -> Record {
+    use ckptsim::record::{Lineage, Value};
     Record { value: Value::Pair(key.into(), v), lineage: Lineage { input_seq: seq, sub: 0 }, timestamp: Some(ts) }
+}
+
+/// What both window harnesses (`event_time.rs`, `session_windows.rs`) do with Flink's keyed
+/// one-input test harness around a `WindowOperator`: feed the `n`-th element, advance the
+/// watermark, and restore as the tests do (snapshot, close, a new operator, restore). Each
+/// harness renders the outputs its own way.
+pub struct WindowDriver {
+    pub op: ckptsim::window::EventWindowOperator,
+    seq: u64,
+}
+
+impl WindowDriver {
+    pub fn new(spec: ckptsim::window::EventWindowSpec) -> WindowDriver {
+        WindowDriver { op: ckptsim::window::EventWindowOperator::new(spec), seq: 0 }
+    }
+
+    /// The next element: the main output and the late side output it produced.
+    pub fn element(&mut self, key: &str, v: i64, ts: i64) -> Result<(Vec<Record>, Vec<Record>), String> {
+        let rec = keyed_element(key, v, ts, self.seq);
+        self.seq += 1;
+        let (mut out, mut late) = (Vec::new(), Vec::new());
+        self.op.process_element(rec, &mut out, &mut late)?;
+        Ok((out, late))
+    }
+
+    /// The results a watermark at `t` fires.
+    pub fn watermark(&mut self, t: i64) -> Vec<Record> {
+        let mut out = Vec::new();
+        self.op.advance_watermark(ckptsim::watermark::Watermark(t), &mut out);
+        out
+    }
+
+    /// Snapshot, close, a new operator of the same spec restored from the snapshot.
+    pub fn restore(&mut self) {
+        let snap = self.op.snapshot();
+        let mut fresh = ckptsim::window::EventWindowOperator::new(*self.op.spec());
+        fresh.restore(&snap);
+        self.op = fresh;
+    }
 }
 
 /// Runs every case, catching panics, and fails once with the list of failing cases by name.

@@ -5,7 +5,7 @@
 //! flink-2.3.
 
 use crate::common::{
-    case_name, ensure_eq, ensure_same_lines, flink, keyed_element, profile_name, run_table, Flink, F23,
+    case_name, ensure_eq, ensure_same_lines, flink, profile_name, run_table, Flink, WindowDriver, F23,
 };
 use ckptsim::operator::Aggregate;
 use ckptsim::record::Record;
@@ -13,7 +13,7 @@ use ckptsim::watermark::{
     BoundedOutOfOrderness, IdlenessTimer, SourceWatermarks, StatusWatermarkValve, Watermark, WatermarkEvent,
     WatermarkSpecError, WatermarkStatus, WatermarkStrategy,
 };
-use ckptsim::window::{EventWindowOperator, EventWindowSpec, TimeWindow, WindowAssigner};
+use ckptsim::window::{EventWindowSpec, TimeWindow, WindowAssigner};
 use ckptsim::PartitionId;
 
 struct Case {
@@ -28,10 +28,9 @@ struct Case {
 /// sorted and cumulatively as `assertOutputEqualsSorted` does; `restore` is snapshot, close,
 /// a new operator, restore.
 struct WindowHarness {
-    op: EventWindowOperator,
+    d: WindowDriver,
     out: Vec<String>,
     side: Vec<String>,
-    seq: u64,
 }
 
 impl WindowHarness {
@@ -44,31 +43,24 @@ impl WindowHarness {
             purging,
             time: ckptsim::window::WindowTime::Event,
         };
-        WindowHarness { op: EventWindowOperator::new(spec), out: Vec::new(), side: Vec::new(), seq: 0 }
+        WindowHarness { d: WindowDriver::new(spec), out: Vec::new(), side: Vec::new() }
     }
 
     fn el(&mut self, key: &str, v: i64, ts: i64) -> Result<(), String> {
-        let rec = keyed_element(key, v, ts, self.seq);
-        self.seq += 1;
-        let (mut out, mut late) = (Vec::new(), Vec::new());
-        self.op.process_element(rec, &mut out, &mut late)?;
+        let (out, late) = self.d.element(key, v, ts)?;
         self.out.extend(out.iter().map(show));
         self.side.extend(late.iter().map(show));
         Ok(())
     }
 
     fn wm(&mut self, t: i64) {
-        let mut out = Vec::new();
-        self.op.advance_watermark(Watermark(t), &mut out);
+        let out = self.d.watermark(t);
         self.out.extend(out.iter().map(show));
         self.out.push(format!("wm {t}"));
     }
 
     fn restore(&mut self) {
-        let snap = self.op.snapshot();
-        let mut fresh = EventWindowOperator::new(*self.op.spec());
-        fresh.restore(&snap);
-        self.op = fresh;
+        self.d.restore();
     }
 
     fn expect(&self, want: &[String]) -> Result<(), String> {
@@ -291,9 +283,9 @@ fn window_cases() -> Vec<Case> {
                 h.el("key2", 1, 1000)?;
                 h.wm(1599);
                 h.wm(1999);
-                ensure_eq(h.op.timers().len(), 1, "timers after the window fired (the cleanup timer)")?;
+                ensure_eq(h.d.op.timers().len(), 1, "timers after the window fired (the cleanup timer)")?;
                 h.wm(2000);
-                ensure_eq(h.op.timers().len(), 0, "timers after the cleanup timer")?;
+                ensure_eq(h.d.op.timers().len(), 0, "timers after the cleanup timer")?;
                 h.wm(5000);
                 h.expect(&lines(&[
                     ("wm", 0, 1599),

@@ -15,14 +15,11 @@
 //! (target, merged windows, state window, merged state windows) is the `SessionMerge` reported.
 
 use crate::common::{
-    case_name, ensure_eq, ensure_same_lines, flink, keyed_element, profile_name, run_table, Flink, F23,
+    case_name, ensure_eq, ensure_same_lines, flink, profile_name, run_table, Flink, WindowDriver, F23,
 };
 use ckptsim::operator::Aggregate;
 use ckptsim::record::{Record, Value};
-use ckptsim::watermark::Watermark;
-use ckptsim::window::{
-    EventWindowOperator, EventWindowSpec, MergingWindowSet, SessionMerge, TimeWindow, WindowAssigner, WindowTime,
-};
+use ckptsim::window::{EventWindowSpec, MergingWindowSet, SessionMerge, TimeWindow, WindowAssigner, WindowTime};
 
 struct Case {
     flink: Flink,
@@ -36,21 +33,19 @@ const MWST: &str = "MergingWindowSetTest";
 
 /// The keyed harness around a session `WindowOperator` with gap 3 s and a sum.
 struct SessionHarness {
-    op: EventWindowOperator,
+    d: WindowDriver,
     out: Vec<String>,
     side: Vec<String>,
-    seq: u64,
 }
 
 impl SessionHarness {
     fn new(lateness_ms: u64, side_output: bool) -> SessionHarness {
         let mut h = SessionHarness {
-            op: EventWindowOperator::new(SessionHarness::spec(lateness_ms, side_output)),
+            d: WindowDriver::new(SessionHarness::spec(lateness_ms, side_output)),
             out: Vec::new(),
             side: Vec::new(),
-            seq: 0,
         };
-        h.op.record_fires();
+        h.d.op.record_fires();
         h
     }
 
@@ -68,7 +63,7 @@ impl SessionHarness {
     /// The results in `out`, each with the window `take_fires` recorded for it.
     fn collect(&mut self, out: &[Record]) -> Result<(), String> {
         let mut fires = Vec::new();
-        self.op.take_fires(&mut fires);
+        self.d.op.take_fires(&mut fires);
         ensure_eq(fires.len(), out.len(), "one fired window per result")?;
         for (r, (w, _)) in out.iter().zip(fires) {
             let ts = r.timestamp.ok_or("a window result without a timestamp")?;
@@ -80,10 +75,7 @@ impl SessionHarness {
     }
 
     fn el(&mut self, key: &str, v: i64, ts: i64) -> Result<(), String> {
-        let rec = keyed_element(key, v, ts, self.seq);
-        self.seq += 1;
-        let (mut out, mut late) = (Vec::new(), Vec::new());
-        self.op.process_element(rec, &mut out, &mut late)?;
+        let (out, late) = self.d.element(key, v, ts)?;
         self.collect(&out)?;
         for r in &late {
             self.side.push(format!("{}@{}", r.value, r.timestamp.unwrap_or(i64::MIN)));
@@ -96,8 +88,7 @@ impl SessionHarness {
     }
 
     fn wm(&mut self, t: i64) -> Result<(), String> {
-        let mut out = Vec::new();
-        self.op.advance_watermark(Watermark(t), &mut out);
+        let out = self.d.watermark(t);
         self.collect(&out)?;
         self.out.push(format!("wm {t}"));
         Ok(())
@@ -106,11 +97,8 @@ impl SessionHarness {
     /// Snapshot, close, a new operator restored from the snapshot; the output starts afresh
     /// when the test clears its expected output there (`fresh_output`).
     fn restore(&mut self, fresh_output: bool) {
-        let snap = self.op.snapshot();
-        let mut fresh = EventWindowOperator::new(*self.op.spec());
-        fresh.restore(&snap);
-        fresh.record_fires();
-        self.op = fresh;
+        self.d.restore();
+        self.d.op.record_fires();
         if fresh_output {
             self.out.clear();
         }
@@ -126,9 +114,9 @@ impl SessionHarness {
 
     /// After the last cleanup timer: no contents, no timers, no windows in the merging set.
     fn expect_cleaned(&self) -> Result<(), String> {
-        ensure_eq(self.op.windows().len(), 0, "window contents left")?;
-        ensure_eq(self.op.timers().len(), 0, "timers left")?;
-        ensure_eq(self.op.merging_windows().len(), 0, "windows left in the merging set")
+        ensure_eq(self.d.op.windows().len(), 0, "window contents left")?;
+        ensure_eq(self.d.op.timers().len(), 0, "timers left")?;
+        ensure_eq(self.d.op.merging_windows().len(), 0, "windows left in the merging set")
     }
 }
 
@@ -276,7 +264,7 @@ fn window_cases() -> Vec<Case> {
                 let mut h = SessionHarness::new(0, false);
                 lateness_prefix(&mut h)?;
                 h.el("key2", 1, 10000)?;
-                ensure_eq(h.op.late_dropped(), 1, "dropped as late (numLateRecordsDropped)")?;
+                ensure_eq(h.d.op.late_dropped(), 1, "dropped as late (numLateRecordsDropped)")?;
                 h.el("key2", 1, 14500)?;
                 h.wm(20000)?;
                 h.wm(100000)?;
@@ -301,7 +289,7 @@ fn window_cases() -> Vec<Case> {
                     ("wm", 0, 0, 20000),
                     ("wm", 0, 0, 100000),
                 ]))?;
-                ensure_eq(h.op.late_dropped(), 0, "nothing dropped")?;
+                ensure_eq(h.d.op.late_dropped(), 0, "nothing dropped")?;
                 h.expect_cleaned()
             },
         },
@@ -496,7 +484,7 @@ fn operator_uses_the_set() -> Result<(), String> {
     for ts in [0, 10000, 5000, 2000, 13000, 30000, 27000, 20000] {
         h.el("k", 1, ts)?;
         set.add_window(tw(ts, ts + 3000));
-        let op: Vec<(TimeWindow, TimeWindow)> = h.op.merging_windows().iter().map(|((_, w), s)| (*w, *s)).collect();
+        let op: Vec<(TimeWindow, TimeWindow)> = h.d.op.merging_windows().iter().map(|((_, w), s)| (*w, *s)).collect();
         let want: Vec<(TimeWindow, TimeWindow)> = set.mapping().iter().map(|(w, s)| (*w, *s)).collect();
         ensure_eq(op, want, &format!("merging set after the element at {ts}"))?;
     }
@@ -524,7 +512,7 @@ fn session_windows_table() {
 #[test]
 fn the_planted_merge_fails_the_merging_cases() {
     let mut h = SessionHarness::new(10000, true);
-    h.op.plant_merge_drops();
+    h.d.op.plant_merge_drops();
     let r = lateness_prefix(&mut h).and_then(|_| h.expect(&PREFIX));
     assert!(r.is_err(), "a merge that drops contents must change (key2-5)");
 }
