@@ -7,7 +7,9 @@
 //! (seeds 400-499: the keyed, window and session shapes stopped with a savepoint after record
 //! `gate1` at parallelism 2, restored at 3, stopped after `gate2`, restored at 1; the rows of
 //! each job carry its print identifier, `out-first`, `late-second`, ...) and the `session` shape
-//! (seeds 500 and up: keyed event-time session windows in a line).
+//! (seeds 500 and up: keyed event-time session windows in a line). Session 43: seeds 600 and up
+//! draw two windows beside each other, an interval join summed into a window, connect + co-map
+//! into a keyed running aggregate, and functions of `(k, n)` around a window.
 //!
 //! Java is not needed here: the fixtures are committed (`tests/real-flink-random/run.sh`
 //! regenerates them). The space, the counts and the mismatches found: `docs/real-flink-random.md`.
