@@ -427,7 +427,103 @@ def session(r, spec, rescale=False):
         rescale_gates(r, spec, n)
 
 
+# Seeds >= BEYOND_FIRST_SEED (session 43): four more shapes users write, NEW43_SHAPES[(seed -
+# BEYOND_FIRST_SEED) % 4]; each stream starts one splitmix64 step from its seed (as seeds 400 and up).
+BEYOND_FIRST_SEED = 600
+NEW43_SHAPES = ["windows-beside", "join-window", "connect-keyed", "window-functions"]
+# One-to-one functions of a raw record string `k n` (connect-keyed's co-map sides).
+STRING_FUNCTIONS = ["identity", "uppercase"]
+
+
+def windows_beside(r, spec):
+    """One event-time source -> (k, n) -> keyBy -> window 1 (window_params, allowed lateness,
+    late elements dropped or to the side output `late`) and, beside it, keyBy -> window 2 (its
+    own parameters, `late2`); window 1's results to print `out`, window 2's to `out2` (the two
+    windows' results unioned into one sink is refused by ckptsim's loader: an event_window must be
+    followed by its sink). Each window has one input channel from the one source: what is late at
+    each is fixed by the input."""
+    p = r.range(1, 4)
+    spec["parallelism"] = p
+    spec["max_parallelism"] = max_parallelism(r, p)
+    spec["bound"] = r.pick([0, 100, 200, 500, 1000])
+    window_params(r, spec)
+    window_params(r, spec, "2")
+    spec["lateness"] = r.pick([0, 0, 200, 500, 1500])
+    spec["lateness2"] = r.pick([0, 0, 200, 500, 1500])
+    spec["late"] = r.pick(["drop", "side"])
+    spec["late2"] = r.pick(["drop", "side"])
+    words = vocab(r, 1, 4)
+    ts = timestamps(r, r.range(6, 20), spec["bound"], 30, start_ts(r))
+    spec["input"] = " ".join(f"{r.pick(words)}:{r.range(-3, 9)}@{t}" for t in ts)
+
+
+def join_window(r, spec):
+    """Two event-time sources of `k:n@ts` -> (k, n) -> keyBy each -> intervalJoin.between(lower,
+    upper) -> (k, a + b) at max(tl, tr) -> keyBy -> tumbling or sliding window (window_params) ->
+    print. Nothing is late at the join (two_sources); a joined row's timestamp is above the
+    watermark of the join subtask that emits it, so it is never late at the window either."""
+    two_sources(r, spec)
+    a = r.range(-10, 10) * 100
+    b = r.range(-10, 10) * 100
+    spec["lower"], spec["upper"] = min(a, b), max(a, b)
+    spec["lower_exclusive"] = "true" if r.chance(30) else "false"
+    spec["upper_exclusive"] = "true" if r.chance(30) else "false"
+    window_params(r, spec)
+    for key in ("input", "input2"):
+        spec[key] = " ".join(f"{t.split('@')[0]}:{r.range(-3, 9)}@{t.split('@')[1]}" for t in spec[key].split(" "))
+
+
+def connect_keyed(r, spec):
+    """Two plain sources of `k:1` -> connect -> co-map (`function` on the first, `function2` on
+    the second: identity or upper case of the whole record) at map_parallelism -> (k, 1) ->
+    keyBy -> running sum | count -> print. Values 1: every interleaving of the two gives the same
+    rows."""
+    p = r.range(1, 4)
+    spec["parallelism"] = p
+    spec["map_parallelism"] = r.range(1, 4)
+    spec["max_parallelism"] = max_parallelism(r, max(p, spec["map_parallelism"]))
+    spec["function"] = r.pick(STRING_FUNCTIONS)
+    spec["function2"] = r.pick(STRING_FUNCTIONS)
+    spec["agg"] = r.pick(["sum", "count"])
+    words = vocab(r, 2, 9)
+    spec["input"] = " ".join(f"{r.pick(words)}:1" for _ in range(r.range(5, 20)))
+    spec["input2"] = " ".join(f"{r.pick(words)}:1" for _ in range(r.range(3, 16)))
+
+
+def window_functions(r, spec):
+    """The window shape with functions of (k, n) around the window: `before` (none, a filter of
+    even numbers, or the number doubled) between the source's pairs and keyBy; `after` (none,
+    doubled, or even results only) between the window and its print; late elements dropped or
+    to the side output, printed."""
+    p = r.range(1, 4)
+    spec["parallelism"] = p
+    spec["max_parallelism"] = max_parallelism(r, p)
+    spec["bound"] = r.pick([0, 100, 200, 500, 1000])
+    window_params(r, spec)
+    spec["lateness"] = r.pick([0, 0, 0, 200, 500, 1500])
+    spec["late"] = r.pick(["drop", "side"])
+    spec["before"] = r.pick(["none", "even", "double"])
+    spec["after"] = r.pick(["none", "double", "even"])
+    words = vocab(r, 1, 4)
+    ts = timestamps(r, r.range(6, 20), spec["bound"], 25, start_ts(r))
+    spec["input"] = " ".join(f"{r.pick(words)}:{r.range(-3, 9)}@{t}" for t in ts)
+
+
+NEW43_GENERATORS = {
+    "windows-beside": windows_beside,
+    "join-window": join_window,
+    "connect-keyed": connect_keyed,
+    "window-functions": window_functions,
+}
+
+
 def generate(seed):
+    if seed >= BEYOND_FIRST_SEED:
+        r = Rng(Rng(seed).next())
+        shape = NEW43_SHAPES[(seed - BEYOND_FIRST_SEED) % len(NEW43_SHAPES)]
+        spec = {"name": f"r{seed:03d}", "shape": shape}
+        NEW43_GENERATORS[shape](r, spec)
+        return spec
     if seed >= RESCALE_FIRST_SEED:
         # Session 42: each spec's stream starts one splitmix64 step from its seed, so neighbouring
         # seeds do not draw shifted copies of one stream (docs/real-flink-random.md).

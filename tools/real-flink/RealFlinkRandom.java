@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import org.apache.flink.api.common.functions.AggregateFunction;
@@ -36,6 +37,7 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.datastream.WindowedStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.streaming.api.functions.co.CoMapFunction;
 import org.apache.flink.streaming.api.functions.co.ProcessJoinFunction;
 import org.apache.flink.streaming.api.windowing.assigners.EventTimeSessionWindows;
 import org.apache.flink.streaming.api.windowing.assigners.SlidingEventTimeWindows;
@@ -356,6 +358,125 @@ public class RealFlinkRandom {
         env.execute(spec.get("name"));
     }
 
+    // ------------------------------------------------------------------ session 43 shapes
+
+    /** keyBy -> the window of the keys with `suffix` and its allowed lateness; its late elements
+     *  to `late` unless null. */
+    static WindowedStream<Tuple2<String, Long>, String, TimeWindow> windowOf(DataStream<Tuple2<String, Long>> in,
+            Map<String, String> spec, String suffix, OutputTag<Tuple2<String, Long>> late) {
+        WindowedStream<Tuple2<String, Long>, String, TimeWindow> w = in.keyBy(t -> t.f0).window(assigner(spec, suffix))
+            .allowedLateness(Duration.ofMillis(num(spec, "lateness" + suffix)));
+        return late == null ? w : w.sideOutputLateData(late);
+    }
+
+    /** A late-element tag when the spec's `late` + suffix is `side`, else null. */
+    static OutputTag<Tuple2<String, Long>> lateTag(Map<String, String> spec, String suffix) {
+        return spec.get("late" + suffix).equals("side") ? new OutputTag<>("late" + suffix, Types.TUPLE(Types.STRING, Types.LONG)) : null;
+    }
+
+    /** windows-beside (session 43): events -> (k, n) -> keyBy -> window 1 and, beside it,
+     *  keyBy -> window 2 (each its own parameters, allowed lateness and late side output) ->
+     *  print("out") and print("out2"); late elements to print("late") / print("late2"). */
+    static void windowsBeside(Map<String, String> spec) throws Exception {
+        StreamExecutionEnvironment env = env(spec);
+        DataStream<Tuple2<String, Long>> in = pairs(eventSource(env, spec, "input", "bound"), 1);
+        OutputTag<Tuple2<String, Long>> late1 = lateTag(spec, "");
+        OutputTag<Tuple2<String, Long>> late2 = lateTag(spec, "2");
+        SingleOutputStreamOperator<Tuple2<String, Long>> out1 = aggregate(windowOf(in, spec, "", late1), spec.get("agg"));
+        SingleOutputStreamOperator<Tuple2<String, Long>> out2 = aggregate(windowOf(in, spec, "2", late2), spec.get("agg2"));
+        stamped(out1).print("out");
+        stamped(out2).print("out2");
+        if (late1 != null) {
+            stamped(out1.getSideOutput(late1)).print("late");
+        }
+        if (late2 != null) {
+            stamped(out2.getSideOutput(late2)).print("late2");
+        }
+        env.execute(spec.get("name"));
+    }
+
+    /** join-window (session 43): two event-time sources of "k:n@ts" -> (k, n) -> keyBy each ->
+     *  intervalJoin between(lower, upper) -> (k, a + b) at max(tl, tr) -> keyBy -> window ->
+     *  "@maxTimestamp" -> print("out"). */
+    static void joinWindow(Map<String, String> spec) throws Exception {
+        StreamExecutionEnvironment env = env(spec);
+        var joined = pairs(eventSource(env, spec, "input", "bound"), 1).keyBy(t -> t.f0)
+            .intervalJoin(pairs(eventSource(env, spec, "input2", "bound2"), 1).keyBy(t -> t.f0))
+            .between(Duration.ofMillis(num(spec, "lower")), Duration.ofMillis(num(spec, "upper")));
+        if (spec.get("lower_exclusive").equals("true")) {
+            joined = joined.lowerBoundExclusive();
+        }
+        if (spec.get("upper_exclusive").equals("true")) {
+            joined = joined.upperBoundExclusive();
+        }
+        DataStream<Tuple2<String, Long>> sums = joined.process(new ProcessJoinFunction<Tuple2<String, Long>, Tuple2<String, Long>, Tuple2<String, Long>>() {
+            @Override
+            public void processElement(Tuple2<String, Long> l, Tuple2<String, Long> r, Context ctx, Collector<Tuple2<String, Long>> out) {
+                out.collect(Tuple2.of(l.f0, l.f1 + r.f1));
+            }
+        }).returns(Types.TUPLE(Types.STRING, Types.LONG));
+        stamped(aggregate(sums.keyBy(t -> t.f0).window(assigner(spec)), spec.get("agg"))).print("out");
+        env.execute(spec.get("name"));
+    }
+
+    /** A co-map side's function of a raw record: identity or upper case (Locale.ROOT). */
+    static String apply(String function, String s) {
+        return switch (function) {
+            case "identity" -> s;
+            case "uppercase" -> s.toUpperCase(Locale.ROOT);
+            default -> throw new IllegalArgumentException("unknown function " + function);
+        };
+    }
+
+    /** connect-keyed (session 43): two plain sources of "k:1" -> connect -> co-map (`function`,
+     *  `function2`) at map_parallelism -> (k, 1) -> keyBy -> running sum | count -> print("out"). */
+    static void connectKeyed(Map<String, String> spec) throws Exception {
+        StreamExecutionEnvironment env = env(spec);
+        int mapP = (int) num(spec, "map_parallelism");
+        String f1 = spec.get("function");
+        String f2 = spec.get("function2");
+        DataStream<String> mapped = env.fromData(records(spec, "input")).connect(env.fromData(records(spec, "input2")))
+            .map(new CoMapFunction<String, String, String>() {
+                @Override
+                public String map1(String s) {
+                    return apply(f1, s);
+                }
+
+                @Override
+                public String map2(String s) {
+                    return apply(f2, s);
+                }
+            }).returns(Types.STRING).setParallelism(mapP);
+        running(pairs(mapped, mapP), spec.get("agg")).print("out");
+        env.execute(spec.get("name"));
+    }
+
+    /** window-functions (session 43): events -> (k, n) -> `before` (none | filter even n | n
+     *  doubled) -> keyBy -> window (late dropped or to print("late")) -> `after` (none | doubled |
+     *  even results only) -> "@maxTimestamp" -> print("out"). */
+    static void windowFunctions(Map<String, String> spec) throws Exception {
+        StreamExecutionEnvironment env = env(spec);
+        DataStream<Tuple2<String, Long>> in = function(pairs(eventSource(env, spec, "input", "bound"), 1), spec.get("before"));
+        OutputTag<Tuple2<String, Long>> late = lateTag(spec, "");
+        SingleOutputStreamOperator<Tuple2<String, Long>> out = aggregate(windowOf(in, spec, "", late), spec.get("agg"));
+        stamped(function(out, spec.get("after"))).print("out");
+        if (late != null) {
+            stamped(out.getSideOutput(late)).print("late");
+        }
+        env.execute(spec.get("name"));
+    }
+
+    /** A function of (k, n) at the stream's parallelism: none, `even` (a filter) or `double`. */
+    static DataStream<Tuple2<String, Long>> function(SingleOutputStreamOperator<Tuple2<String, Long>> in, String f) {
+        return switch (f) {
+            case "none" -> in;
+            case "even" -> in.filter(t -> t.f1 % 2 == 0).setParallelism(in.getParallelism());
+            case "double" -> in.map(t -> Tuple2.of(t.f0, 2 * t.f1)).returns(Types.TUPLE(Types.STRING, Types.LONG))
+                .setParallelism(in.getParallelism());
+            default -> throw new IllegalArgumentException("unknown function " + f);
+        };
+    }
+
     /** rescale = 2-3-1 (session 42): the keyed or window job on the gated source at parallelism 2
      *  until record gate1, stopped with a savepoint (no drain); from it at 3 until record gate2,
      *  stopped; from that at 1 to the end of input. Print identifiers `out-first`, `out-second`,
@@ -388,6 +509,10 @@ public class RealFlinkRandom {
             case "rebalance-window" -> rebalanceWindow(spec);
             case "named-states" -> namedStates(spec);
             case "window", "session" -> window(spec);
+            case "windows-beside" -> windowsBeside(spec);
+            case "join-window" -> joinWindow(spec);
+            case "connect-keyed" -> connectKeyed(spec);
+            case "window-functions" -> windowFunctions(spec);
             case "interval-join" -> intervalJoin(spec);
             case "window-join" -> windowJoin(spec);
             default -> throw new IllegalArgumentException("unknown shape " + spec.get("shape"));
@@ -407,7 +532,7 @@ public class RealFlinkRandom {
         }
         List<String> rows = new ArrayList<>();
         for (String line : buf.toString(StandardCharsets.UTF_8).split("\n")) {
-            if (line.matches("^(out|late)(-(first|second|third))?(:[0-9]+)?> .*")) {
+            if (line.matches("^(out|late)2?(-(first|second|third))?(:[0-9]+)?> .*")) {
                 rows.add(line);
             }
         }
