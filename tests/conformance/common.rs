@@ -510,4 +510,14 @@ pub const NOT_POSABLE: &[(&str, &str, &str)] = &[
         "testFailWhileCanceling",
         "a global failure while CANCELLING: the model's only global failure is the checkpoint failure manager's, and leaving RUNNING stops the checkpoint scheduler and aborts every pending checkpoint with CHECKPOINT_COORDINATOR_SUSPEND, which it never counts, so none can come then (session 43)",
     ),
+    (
+        "DefaultSchedulerTest",
+        "scheduleWithLazyStrategy",
+        "LAZY_FROM_SOURCES scheduling (batch): a streaming job deploys every task at once (session 43)",
+    ),
+    (
+        "DefaultSchedulerTest",
+        "failJobIfNotEnoughResources",
+        "slots and NoResourceAvailableException: the model deploys every task on its TaskManager without a slot pool (session 43)",
+    ),
 ];

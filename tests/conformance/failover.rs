@@ -594,6 +594,117 @@ fn ensure_eq_statuses(got: Vec<JobStatus>, want: Vec<JobStatus>, when: &str) -> 
     }
 }
 
+const SCHEDULER: &str = "DefaultSchedulerTest";
+
+/// The deployments of `out`, by task.
+fn deployed(out: &[JobOutput]) -> Vec<u32> {
+    out.iter()
+        .filter_map(|o| match o {
+            JobOutput::Deploy { task, .. } => Some(task.0),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `DefaultSchedulerTest` in its first form (1.10–1.11: one non-parallel vertex, an eager
+/// strategy, `TestRestartBackoffTimeStrategy(true, 0)`, the restart executor triggered by hand),
+/// posed to a one-task `JobMaster` under flink-1.11; a restart's delay is 0 here.
+fn scheduler_cases() -> Vec<RestartCase> {
+    let f = |m: &'static str| flink(SCHEDULER, m, "1.10-1.11");
+    vec![
+        // The only vertex is deployed.
+        RestartCase {
+            flink: f("startScheduling"),
+            profile: F111,
+            check: |p| {
+                let (_, out) = started(zero_delay(), p);
+                ensure_deployed(deployed(&out), vec![0], "at the start")
+            },
+        },
+        // A deployment that fails (here: unacknowledged within the ask timeout) restarts the
+        // vertex, which is deployed again.
+        RestartCase {
+            flink: f("restartAfterDeploymentFails"),
+            profile: F111,
+            check: |p| {
+                let (mut jm, out) = started(zero_delay(), p);
+                ensure_deployed(deployed(&out), vec![0], "at the start")?;
+                jm.handle_timeout(DEFAULT_DEPLOY_TIMEOUT_MS);
+                ensure_deployed(deployed(&drain(&mut jm)), vec![0], "after the failed deployment")
+            },
+        },
+        // A FAILED task is restarted: two deployments of it in all.
+        RestartCase {
+            flink: f("restartFailedTask"),
+            profile: F111,
+            check: |p| {
+                let (mut jm, mut out) = started(zero_delay(), p);
+                let (a, _) = jm.execution(TaskId(0));
+                jm.handle_task_state(5, TaskId(0), a, ExecutionState::Running, None);
+                out.extend(fail(&mut jm, 10, 0));
+                ensure_deployed(deployed(&out), vec![0, 0], "in all")
+            },
+        },
+        // A report of an execution the scheduler does not know (another attempt) changes
+        // nothing (`updateTaskExecutionState` returns false).
+        RestartCase {
+            flink: f("updateTaskExecutionStateReturnsFalseIfExecutionDoesNotExist"),
+            profile: F111,
+            check: |p| {
+                let (mut jm, _) = started(zero_delay(), p);
+                let (a, _) = jm.execution(TaskId(0));
+                let unknown = ckptsim::Attempt(a.0 + 7);
+                jm.handle_task_state(5, TaskId(0), unknown, ExecutionState::Failed, Some("unknown".into()));
+                let out = drain(&mut jm);
+                if out.is_empty() && jm.execution(TaskId(0)) == (a, ExecutionState::Deploying) {
+                    Ok(())
+                } else {
+                    Err(format!("the unknown attempt's report changed something: {out:?}"))
+                }
+            },
+        },
+        // The strategy refuses the restart: FAILED.
+        RestartCase {
+            flink: f("failJobIfCannotRestart"),
+            profile: F111,
+            check: |p| {
+                let (mut jm, _) = started(RestartStrategyConfig::NoRestart, p);
+                let (a, _) = jm.execution(TaskId(0));
+                jm.handle_task_state(5, TaskId(0), a, ExecutionState::Running, None);
+                fail(&mut jm, 10, 0);
+                ensure_status(&jm, JobStatus::Failed, "after the failure")
+            },
+        },
+    ]
+}
+
+/// `TestRestartBackoffTimeStrategy(true, 0)`.
+fn zero_delay() -> RestartStrategyConfig {
+    RestartStrategyConfig::FixedDelay { attempts: 1_000, delay_ms: 0 }
+}
+
+/// A started one-task job and its first outputs.
+fn started(restart: RestartStrategyConfig, p: Profile) -> (JobMaster, Vec<JobOutput>) {
+    let mut jm = JobMaster::new(params(&[&[]], FailoverStrategy::Region, restart, p));
+    jm.start(0, None);
+    let out = drain(&mut jm);
+    (jm, out)
+}
+
+fn ensure_deployed(got: Vec<u32>, want: Vec<u32>, when: &str) -> Result<(), String> {
+    if got == want {
+        Ok(())
+    } else {
+        Err(format!("{when}: deployed tasks {got:?}, Flink {want:?}"))
+    }
+}
+
+#[test]
+fn default_scheduler() {
+    let cases = scheduler_cases();
+    run_table("default scheduler", &cases, |c| case_name(&c.flink, c.profile), |c| (c.check)(c.profile));
+}
+
 #[test]
 fn execution_graph_restart() {
     let cases = eg_restart_cases();
@@ -613,5 +724,6 @@ pub fn census() -> Vec<(Flink, &'static str)> {
     let mut v: Vec<(Flink, &'static str)> =
         all().iter().flat_map(|c| c.profiles.iter().map(move |p| (c.flink, profile_name(*p)))).collect();
     v.extend(eg_restart_cases().iter().map(|c| (c.flink, profile_name(c.profile))));
+    v.extend(scheduler_cases().iter().map(|c| (c.flink, profile_name(c.profile))));
     v
 }
