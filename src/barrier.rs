@@ -311,6 +311,9 @@ impl BarrierHandler {
     }
 
     /// A `CancelCheckpointMarker` for `id` arrived on `ch`: abort `id` if it is being aligned (or remember it), and unblock the channels it blocked.
+    ///
+    /// A marker of the pending checkpoint while no channel is aligned yet (flink-2.3: started by
+    /// an announcement only) is ignored, as Flink's `processCancellationBarrier` does.
     pub fn handle_cancel_marker(&mut self, now_ms: u64, ch: ChannelId, id: CheckpointId) {
         self.enter(now_ms, ch, "cancel marker");
         match &mut self.machine {

@@ -1221,6 +1221,49 @@ fn announcements_of_obsolete_checkpoints_are_ignored() {
     assert_eq!((h.state_name(), h.pending_checkpoint()), ("WaitingForFirstBarrier", None));
 }
 
+/// Session 43: a cancel marker of a checkpoint that is only announced (no barrier taken, no
+/// channel ended) is ignored, as 2.x's `SingleCheckpointBarrierHandler.processCancellationBarrier`
+/// ignores the current id while `alignedChannels` is empty. The checkpoint stays pending: its
+/// first barrier begins the alignment, and its clock (started with the announcement) still
+/// times it out into an unaligned trigger. Likewise after a time-out before the first barrier;
+/// once a channel ended (2.3: aligned), the marker aborts it.
+#[test]
+fn a_cancel_marker_of_an_announced_checkpoint_is_ignored() {
+    let barrier = timeout_barrier(1, 0, 100);
+    let mut h = BarrierHandler::new(Alternating, 2, F23, Variant::Correct);
+    h.handle_announcement(0, ChannelId(0), barrier);
+    h.handle_cancel_marker(1, ChannelId(1), CheckpointId(1));
+    assert_eq!(drain(&mut h), vec![], "announced only: the marker is ignored");
+    assert_eq!(h.pending_checkpoint(), Some(CheckpointId(1)));
+    h.handle_barrier(2, ChannelId(0), barrier, 0);
+    assert_eq!((drain(&mut h), h.is_blocked(ChannelId(0))), (vec![], true), "the barrier begins the alignment");
+    h.handle_timeout(101);
+    let unaligned = Barrier { alignment: Alignment::Unaligned, ..barrier };
+    assert_eq!(
+        drain(&mut h),
+        vec![
+            HandlerOutput::Trigger { barrier: unaligned, unaligned: true, alignment_ms: 0 },
+            HandlerOutput::PrioritizeBarriers { id: CheckpointId(1) },
+        ]
+    );
+
+    let mut h = BarrierHandler::new(Alternating, 3, F23, Variant::Correct);
+    h.handle_announcement(0, ChannelId(0), barrier);
+    h.handle_timeout(101);
+    drain(&mut h);
+    h.handle_cancel_marker(102, ChannelId(1), CheckpointId(1));
+    assert_eq!(drain(&mut h), vec![], "timed out before any barrier: still ignored");
+    assert_eq!(h.state_name(), "WaitingForFirstBarrierUnaligned");
+    h.handle_end_of_partition(103, ChannelId(2));
+    h.handle_cancel_marker(104, ChannelId(1), CheckpointId(1));
+    let abort = HandlerOutput::Abort {
+        id: CheckpointId(1),
+        reason: CheckpointFailureReason::CheckpointDeclinedOnCancellationBarrier,
+    };
+    assert_eq!(drain(&mut h), vec![abort], "an ended channel counts as aligned");
+    assert_eq!(h.pending_checkpoint(), None);
+}
+
 // --- Mutation-score tests (issue 14, session 8) ------------------------------------------
 
 /// Runs `script` on the tracker, checks its rendering and what it still tracks afterwards

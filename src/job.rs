@@ -97,6 +97,8 @@ pub struct JobMaster {
     /// after the RPC timeout; `CheckpointCoordinator#triggerCheckpointRequest` then aborts the
     /// checkpoint with `TRIGGER_CHECKPOINT_FAILURE` (not counted).
     trigger_rpcs: BTreeMap<(CheckpointId, TaskId), (Attempt, u64)>,
+    /// A user cancel came while the job was FAILING (it is CANCELLING since, §4.4).
+    cancelled_while_failing: bool,
 }
 
 impl JobMaster {
@@ -144,6 +146,7 @@ impl JobMaster {
             rng,
             outputs: VecDeque::new(),
             trigger_rpcs: BTreeMap::new(),
+            cancelled_while_failing: false,
         };
         jm.invariants();
         jm
@@ -530,12 +533,19 @@ impl JobMaster {
     }
 
     /// User cancel: CANCELLING, cancel every task, CANCELED once all are terminal.
+    ///
+    /// A FAILING job (its tasks are already being cancelled) goes CANCELLING too, and ends as
+    /// [`Profile::cancel_of_failing_job_ends_canceled`] says: CANCELED (2.x) or FAILED (1.11).
     pub fn cancel(&mut self, now_ms: u64) {
         if matches!(self.status, JobStatus::Created | JobStatus::Running | JobStatus::Restarting) {
             self.restart_at_ms = None;
             self.region_restarts.clear();
             self.set_status(now_ms, JobStatus::Cancelling, Some("cancelled by user".into()));
             self.cancel_all(now_ms);
+            self.after_change(now_ms);
+        } else if self.status == JobStatus::Failing {
+            self.cancelled_while_failing = true;
+            self.set_status(now_ms, JobStatus::Cancelling, Some("cancelled by user".into()));
             self.after_change(now_ms);
         }
     }
@@ -715,6 +725,14 @@ impl JobMaster {
         if self.status == JobStatus::Created {
             assert!(self.executions.iter().all(|e| e.state == ExecutionState::Created));
         }
+        assert!(
+            !self.cancelled_while_failing
+                || matches!(
+                    self.status,
+                    JobStatus::Cancelling | JobStatus::Failed | JobStatus::Canceled | JobStatus::Suspended
+                ),
+            "a cancel of a failing job outside CANCELLING and its ends"
+        );
         if matches!(self.status, JobStatus::Failing | JobStatus::Cancelling) || self.restart_at_ms.is_some() {
             assert!(
                 self.executions.iter().all(|e| e.state.is_terminal() || e.state == ExecutionState::Canceling),
@@ -875,7 +893,10 @@ impl JobMaster {
         let due_ms = if self.params.variant == Variant::RestartSkipsDelay { u64::MAX } else { now_ms };
         match self.status {
             JobStatus::Failing if all_terminal => self.terminate(now_ms, JobStatus::Failed),
-            JobStatus::Cancelling if all_terminal => self.terminate(now_ms, JobStatus::Canceled),
+            JobStatus::Cancelling if all_terminal => {
+                let ends_failed = self.cancelled_while_failing && !self.profile().cancel_of_failing_job_ends_canceled();
+                self.terminate(now_ms, if ends_failed { JobStatus::Failed } else { JobStatus::Canceled })
+            }
             JobStatus::Running if self.executions.iter().all(|e| e.state == ExecutionState::Finished) => {
                 self.terminate(now_ms, JobStatus::Finished)
             }

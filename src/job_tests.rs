@@ -404,6 +404,31 @@ fn no_restart_fails_at_once() {
     );
 }
 
+/// Session 43: a user cancel while FAILING moves the job to CANCELLING (Flink's
+/// `ExecutionGraph#cancel`); once the tasks are cancelled it ends CANCELED in 2.x and FAILED in
+/// 1.11 (`Profile::cancel_of_failing_job_ends_canceled`). Until then the cancel was ignored.
+#[test]
+fn a_cancel_while_failing_goes_through_cancelling() {
+    for (profile, end) in [(Profile::Flink23, "CANCELED"), (Profile::Flink111, "FAILED")] {
+        let (job_end, terminated) = (format!("job {end}"), format!("terminated {end}"));
+        check(
+            params(RestartStrategyConfig::NoRestart, profile, Variant::Correct),
+            &[Step::All(10, Running), Step::Fail(100, 1), Step::Cancel(120), Step::All(150, Canceled)],
+            &[
+                "job RUNNING",
+                "deploy t0#0",
+                "deploy t1#0",
+                "job FAILING",
+                "suppressed #1",
+                "cancel t0#0",
+                "job CANCELLING",
+                &job_end,
+                &terminated,
+            ],
+        );
+    }
+}
+
 #[test]
 fn abort_notification_carries_the_latest_completed_checkpoint_in_2x() {
     for profile in [Profile::Flink111, Profile::Flink23] {

@@ -301,6 +301,16 @@ impl Profile {
         matches!(self, Profile::Flink23)
     }
 
+    /// §4.4: how a job that a user cancels while it is FAILING ends. Both versions move it to
+    /// CANCELLING (`ExecutionGraph#cancel`: "Executions are being canceled. Go into cancelling
+    /// and wait for all vertices to be in their final state"). When the tasks are all terminal,
+    /// 2.x's `DefaultExecutionGraph#failJob` completion finds CANCELLING and ends the job
+    /// CANCELED (`ExecutionGraphRestartTest#testCancelWhileFailing`); 1.11.2's `failJob`
+    /// completion moves whatever state it finds to FAILED.
+    pub fn cancel_of_failing_job_ends_canceled(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
     /// §1.6 / §6: 2.x adds savepoints to the completed store? No (FLINK-25191); 1.11 does.
     pub fn savepoints_in_completed_store(self) -> bool {
         matches!(self, Profile::Flink111)

@@ -55,6 +55,8 @@ impl JobStatus {
                 | (Running, Failing)
                 | (Restarting, Failing)
                 | (Failing, Failed)
+                | (Failing, Cancelling)
+                | (Cancelling, Failed)
                 | (Created, Cancelling)
                 | (Running, Cancelling)
                 | (Restarting, Cancelling)
@@ -160,6 +162,8 @@ mod tests {
             (Running, Cancelling),
             (Cancelling, Canceled),
             (Running, Finished),
+            (Failing, Cancelling),
+            (Cancelling, Failed),
         ];
         for (a, b) in legal {
             assert!(a.can_transition_to(b), "{a} -> {b} must be legal");

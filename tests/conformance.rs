@@ -79,6 +79,9 @@ mod plan;
 #[path = "conformance/session_windows.rs"]
 mod session_windows;
 
+#[path = "conformance/source_operator.rs"]
+mod source_operator;
+
 use common::Flink;
 use std::collections::BTreeMap;
 
@@ -109,6 +112,7 @@ fn all_cases() -> Vec<(Flink, &'static str)> {
     all.extend(failover::census());
     all.extend(plan::census());
     all.extend(session_windows::census());
+    all.extend(source_operator::census());
     all
 }
 

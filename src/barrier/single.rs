@@ -417,7 +417,7 @@ impl Single {
         let completed_here = env.profile.cancel_marker_aborts_completed_unaligned()
             && id == self.current
             && self.unaligned_done == Some(id);
-        if id > self.current || (id == self.current && self.pending()) || completed_here {
+        if id > self.current || (id == self.current && self.pending() && self.has_aligned()) || completed_here {
             let kept = std::mem::take(&mut self.blocked);
             self.abort_internal(env, id, CheckpointFailureReason::CheckpointDeclinedOnCancellationBarrier);
             if env.variant == Variant::CancelUnblocksOwnChannel {
@@ -427,6 +427,22 @@ impl Single {
         }
         // Otherwise a trailing marker of a checkpoint already completed (2.x; 1.11 aligned) or
         // cancelled: ignored.
+    }
+
+    /// Whether some channel of the pending checkpoint is aligned (delivered its barrier or, in
+    /// 2.3, ended): Flink's `alignedChannels.size() > 0` (`numBarriersReceived > 0` before
+    /// 1.14). A checkpoint only announced (flink-2.3), or timed out before its first barrier
+    /// with no channel ended, has none, and `processCancellationBarrier` ignores a cancel marker
+    /// of its own id there: the checkpoint stays pending, its clock keeps running, and its
+    /// first barrier still begins the alignment.
+    fn has_aligned(&self) -> bool {
+        match &self.state {
+            SingleState::Announced { .. } => false,
+            SingleState::TimedOutBeforeBarrier { ended, .. } => !ended.is_empty(),
+            SingleState::WaitingForFirstBarrier
+            | SingleState::CollectingBarriers { .. }
+            | SingleState::CollectingBarriersUnaligned { .. } => true,
+        }
     }
 
     pub(super) fn on_end_of_partition(&mut self, env: &mut Env, now_ms: u64, ch: ChannelId) {

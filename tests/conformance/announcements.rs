@@ -13,13 +13,22 @@
 //!   channel (no announcement); `U<ch>:<id>` an unaligned priority barrier from upstream
 //!   (overtakes the records queued on the channel); `A<ch>:<id>` a bare announcement;
 //!   `C<ch>:<id>` a cancel marker (priority); `E<ch>` end of partition; `K<id>` create barrier
-//!   `id` now (its timestamp; otherwise its first use creates it);
+//!   `id` now (its timestamp; otherwise its first use creates it), `K<id>-<ms>` created `ms`
+//!   before now; `N<ch>:<id>` an aligned checkpoint barrier without timeout and `S<ch>:<id>` a
+//!   savepoint barrier (`alignedNoTimeout`: never announced);
 //! * `+<ms>` advance the clock and run due timers; `~<ms>` advance without running them;
 //!   `!` run due timers;
 //! * `Pa` / `Pb` / `Pd` / `Pe` / `Pc` poll one element and expect an announcement / barrier /
 //!   record / end of partition / cancel marker; `*` poll until nothing is available (Flink's
 //!   `send` helper);
-//! * `#<n>` expect `n` checkpoints triggered so far; `?<id>` expect `id` pending.
+//! * `#<n>` expect `n` checkpoints triggered so far; `?<id>` expect `id` pending (`?-`: none);
+//!   `=<ch>,<ch>` expect exactly these channels blocked (`=` alone: none);
+//!   `M<id>/<start>/<min>/<delay>/<records>` Flink's `assertMetrics`: latest alignment of `id`,
+//!   its duration at least `min` ms and at most the time since `start` (ms on the clock), a
+//!   start delay of at least `delay` ms, `records` records processed during the last alignment.
+//!
+//! The model's checkpoint ids start at 1 (0 is `CheckpointId::NONE`): a test whose ids start
+//! at 0 is posed with every id one higher.
 //!
 //! The clock starts at 100 ms (the test's `ManualClock`); the handler's timer is due at
 //! `timestamp + timeout + 1` (semantics §3.4), Flink's at `timestamp + timeout`: every test
@@ -171,6 +180,71 @@ fn cases() -> Vec<Case> {
         ),
         case("testStartNewCheckpointViaAnnouncement", 3, 10_000, "B0:1 E1 Pa Pe ?1 Pb B2:1 Pa Pb #1", "1a"),
     ]
+    .into_iter()
+    .chain(session43_cases())
+    .collect()
+}
+
+/// Session 43: the rest of `AlternatingCheckpointsTest` (the `SingleCheckpointBarrierHandler`
+/// tests of 2.x; Flink has no class named `SingleCheckpointBarrierHandlerTest`). Flink's
+/// `TestInputChannel` never blocks by itself (the tests set `setBlocked(true)` where a real
+/// channel would block on an aligned barrier, and assert it resumed); the model's handler blocks
+/// the channel of every aligned barrier, so where a test asserts a channel that delivered an
+/// aligned checkpoint barrier is not blocked, the case expects it blocked and asserts what the
+/// test is about: the other channel resumed.
+fn session43_cases() -> Vec<Case> {
+    vec![
+        // A savepoint (1) aligning on channel 0, a record queued behind it, then an unaligned
+        // barrier of 2 on channel 1: 1 is subsumed, channel 0 resumes, its record is channel
+        // state of 2 (the test asserts the channel state writer got input).
+        Case {
+            inflight: Some(&[(0, 1)]),
+            ..case("testChannelResetOnNewBarrier", 2, MAX, "S0:1 * R0 U1:2 * ?2", "-1 2u")
+        },
+        // `testBarrierHandling(CHECKPOINT)`: unaligned, triggered at the first barrier.
+        case("testCheckpointHandling", 2, MAX, "U0:123 * #1 U1:123 * #1 ?-", "123u"),
+        // `testBarrierHandling(SAVEPOINT)`: aligned, triggered at the second, both resumed.
+        Case {
+            unblocked_at_end: true,
+            ..case("testSavepointHandling", 2, MAX, "S0:123 * #0 =0 S1:123 * #1 =", "123a")
+        },
+        case("testAlternation", 123, MAX, alternation_script(), alternation_sequence()),
+        // Four barriers, each on the other channel (savepoints on 0, checkpoints on 1): each
+        // new id subsumes the pending one and resumes its channel; none completes.
+        case("testPreviousHandlerReset", 2, MAX, "S0:1 * =0 ?1 N1:2 * =1 ?2 S0:3 * =0 ?3 N1:4 * =1 ?4 #0", "-1 -2 -3"),
+        // One barrier of two: pending, its all-barriers future not done.
+        case("testHasInflightDataBeforeProcessBarrier", 2, MAX, "N0:1 * ?1 #0 =0", ""),
+        // An older savepoint's barrier after checkpoint 10 started: the latest id stays 10, the
+        // savepoint's channel is resumed (not blocked), nothing is aborted or triggered.
+        case("testOutOfOrderBarrier", 2, MAX, "N0:10 * S1:5 * ?10 =0", ""),
+        // One channel: each barrier starts and ends its alignment at once (0 ms, 0 records);
+        // the start delay is from the barrier's creation (10 ms, 5 ms before it was taken).
+        case(
+            "testMetricsSingleChannel",
+            1,
+            MAX,
+            "K1-10 R0 * N0:1 * R0 * +6 M1/100/0/10/0 K2-5 R0 * S0:2 * R0 * +5 M2/106/0/5/0",
+            "1a 2a",
+        ),
+    ]
+}
+
+/// `testAlternation`: 123 barriers on each of 123 channels, checkpoints and savepoints by turns
+/// (Flink's ids 0..122, even ids checkpoints: here 1..=123, odd ids checkpoints).
+fn alternation_script() -> &'static str {
+    let mut s = String::new();
+    for id in 1..=123u32 {
+        let tag = if id % 2 == 1 { 'N' } else { 'S' };
+        for ch in 0..123 {
+            s.push_str(&format!("{tag}{ch}:{id} * "));
+        }
+    }
+    Box::leak(s.into_boxed_str())
+}
+
+fn alternation_sequence() -> &'static str {
+    let ids: Vec<String> = (1..=123).map(|id| format!("{id}a")).collect();
+    Box::leak(ids.join(" ").into_boxed_str())
 }
 
 #[derive(Clone, Debug)]
@@ -340,10 +414,11 @@ fn run(case: &Case, profile: Profile) -> Result<(), String> {
         };
         let mut barrier = |id: u64, alignment: Option<Alignment>, now: u64| {
             let ts = *created.entry(id).or_insert(now);
+            let savepoint = tag == "S";
             Barrier {
                 id: CheckpointId(id),
                 timestamp_ms: ts,
-                kind: CheckpointKind::Checkpoint,
+                kind: if savepoint { CheckpointKind::Savepoint } else { CheckpointKind::Checkpoint },
                 alignment: alignment.unwrap_or(Alignment::AlignedWithTimeout { timeout_ms }),
                 stop: None,
             }
@@ -352,7 +427,13 @@ fn run(case: &Case, profile: Profile) -> Result<(), String> {
             "R" => r.gate.push(rest.parse().expect("channel"), Item::Record),
             "E" => r.gate.push(rest.parse().expect("channel"), Item::End),
             "K" => {
-                barrier(rest.parse().expect("id"), None, r.now);
+                let (id, ago) = rest.split_once('-').unwrap_or((rest, "0"));
+                barrier(id.parse().expect("id"), None, r.now - ago.parse::<u64>().expect("ms"));
+            }
+            "N" | "S" => {
+                let (ch, id) = parse_ch_id(rest);
+                let b = barrier(id, Some(Alignment::Aligned), r.now);
+                r.gate.push(ch, Item::Barrier(b));
             }
             "B" | "L" => {
                 let (ch, id) = parse_ch_id(rest);
@@ -405,11 +486,20 @@ fn run(case: &Case, profile: Profile) -> Result<(), String> {
                 }
             }
             "?" => {
-                let want = CheckpointId(rest.parse().expect("id"));
-                if r.h.pending_checkpoint() != Some(want) {
-                    return Err(at(format!("pending {:?}, Flink {want} (during alignment)", r.h.pending_checkpoint())));
+                let want = (rest != "-").then(|| CheckpointId(rest.parse().expect("id")));
+                if r.h.pending_checkpoint() != want {
+                    return Err(at(format!("pending {:?}, Flink {want:?}", r.h.pending_checkpoint())));
                 }
             }
+            "=" => {
+                let want: Vec<u32> =
+                    rest.split(',').filter(|c| !c.is_empty()).map(|c| c.parse().expect("channel")).collect();
+                let blocked: Vec<u32> = (0..case.channels).filter(|c| r.h.is_blocked(ChannelId(*c))).collect();
+                if blocked != want {
+                    return Err(at(format!("blocked {blocked:?}, expected {want:?}")));
+                }
+            }
+            "M" => check_metrics(&r, rest).map_err(at)?,
             other => panic!("unknown token {other}"),
         }
     }
@@ -432,10 +522,48 @@ fn run(case: &Case, profile: Profile) -> Result<(), String> {
     Ok(())
 }
 
+/// `M<id>/<start>/<min>/<delay>/<records>`: Flink's `assertMetrics` (see the module docs).
+fn check_metrics(r: &Run, args: &str) -> Result<(), String> {
+    let v: Vec<u64> = args.split('/').map(|x| x.parse().expect("M<id>/<start>/<min>/<delay>/<records>")).collect();
+    let [id, start, min, delay, records] = v[..] else { panic!("M takes five numbers") };
+    let m = r.h.metrics();
+    let max = r.now - start;
+    let ok = m.alignment_checkpoint == Some(CheckpointId(id))
+        && (min..=max).contains(&m.alignment_duration_ms)
+        && m.checkpoint_start_delay_ms >= delay
+        && m.last_records_processed_during_alignment == Some(records);
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "metrics {m:?}, Flink: checkpoint {id}, alignment {min}..={max} ms, delay >= {delay} ms, {records} records"
+        ))
+    }
+}
+
 #[test]
 fn barrier_announcements() {
     let all = cases();
     run_table("barrier announcements", &all, |c| case_name(&c.flink, F23), |c| run(c, F23));
+}
+
+/// Session 43 (core fix): a cancel marker of a checkpoint that is only announced is ignored
+/// (2.x's `SingleCheckpointBarrierHandler.processCancellationBarrier` acts on the current id
+/// only while `alignedChannels` is not empty). Channel 1's marker is taken after channel 0's
+/// announcement and before its barrier: checkpoint 1 stays pending, its barrier begins the
+/// alignment, and its clock times it out into an unaligned trigger. Before the fix the model
+/// aborted 1 at the marker (declined, a cancel marker sent downstream) and its barrier was
+/// obsolete.
+#[test]
+fn a_cancel_marker_of_an_announced_checkpoint_is_ignored() {
+    let c = case(
+        "(SingleCheckpointBarrierHandler.processCancellationBarrier)",
+        2,
+        100,
+        "R0 B0:1 C1:1 Pa Pc ?1 Pd Pb ?1 =0 #0 +101 #1 =",
+        "1u",
+    );
+    run(&c, F23).unwrap();
 }
 
 /// flink-1.11 has no aligned-checkpoint timeout, so no announcements: an announcement given to

@@ -470,4 +470,94 @@ pub const NOT_POSABLE: &[(&str, &str, &str)] = &[
         "ensureAllCommittablesArrivedBeforeCommitting",
         "the model fuses a Sink V2 writer and its committer into one sink: there are no committable messages in flight between them, so no incomplete batch (\"Trying to commit incomplete batch of committables\") (session 42)",
     ),
+    (
+        "AlternatingCheckpointsTest",
+        "testNoActiveTimeoutAlignmentAfterClose",
+        "closing the input gate (CheckpointedInputGate#close cancels the handler's alignment timer): the model's handler has no close; a task that ends drops its handler and no timer of it is asked for again (session 43)",
+    ),
+    (
+        "AlternatingCheckpointsTest",
+        "testMetricsAlternation",
+        "its records on channel 0 after channel 0's aligned barrier are taken only because a TestInputChannel never blocks; the model's handler blocks that channel, so the bytes processed during the alignment (2 buffers) cannot be posed (session 43)",
+    ),
+    (
+        "AlternatingCheckpointsTest",
+        "testNextFirstCheckpointBarrierOvertakesCancellationBarrier",
+        "barrier 2 is taken from channel 0 while barrier 1's aligned alignment still holds it, which only a non-blocking TestInputChannel allows; in the model a blocked channel is not read (session 43)",
+    ),
+    (
+        "SourceOperatorTest",
+        "testInitializeState",
+        "the registration of the split list state's descriptor in an operator state store: the model's source state is one value, with no state store (session 43)",
+    ),
+    (
+        "SourceOperatorTest",
+        "testStop",
+        "the source operator's stop future, availability and emitNext statuses (END_OF_DATA): the model's reader is handed records and has no emit loop; a stop-with-savepoint is posed at the JobMaster (StopWithSavepointTerminationHandlerImplTest) (session 43)",
+    ),
+    (
+        "SourceOperatorTest",
+        "testHandleAddSourceEvent",
+        "custom SourceEvents between a reader and its enumerator are not modelled (session 43)",
+    ),
+    (
+        "SourceCoordinatorTest",
+        "all 14 methods (no split enumerator)",
+        "the model has no source coordinator or split enumerator: a KafkaSource subtask's splits are decided once, when it is initialized (the owner rule, or its restored state), so reader registration, split assignment and its revert on a subtask failure, the enumerator's checkpoint and restore, its class loader and serde are not modelled (session 43)",
+    ),
+    (
+        "SinkWriterOperatorTest",
+        "testNotEmitCommittablesWithoutCommitter",
+        "a Sink V2 writer without a committer that buffers and flushes at the barrier: the model's non-transactional sink (print) writes every record at once, nothing is buffered (session 43)",
+    ),
+    (
+        "SinkWriterOperatorTest",
+        "testWatermarkPropagatedToSinkWriter",
+        "the writer's watermark callback (SinkWriter#writeWatermark): the model's sinks take no watermarks (session 43)",
+    ),
+    (
+        "SinkWriterOperatorTest",
+        "testTimeBasedBufferingSinkWriter",
+        "a writer that buffers by processing time: the model's writer has no processing-time service (session 43)",
+    ),
+    (
+        "SinkWriterOperatorTest",
+        "testEmitOnEndOfInputInBatchMode",
+        "batch execution (committables at Long.MAX_VALUE) is not modelled (session 43)",
+    ),
+    (
+        "SinkWriterOperatorTest",
+        "testStateRestore (stateful=true), (stateful=false)",
+        "a writer's own state (StatefulSinkWriter#snapshotState: buffered elements restored and flushed at endInput): the model's Sink V2 writer state is its transactions only (session 43)",
+    ),
+    (
+        "SinkWriterOperatorTest",
+        "testLoadPreviousSinkState (stateful=true), (stateful=false)",
+        "migrating a Sink V1 writer's state (the previous sink's list state) is not modelled (session 43)",
+    ),
+    (
+        "WatermarkAssignerOperatorTest",
+        "testWatermarkAssignerWithIdleSource, testWatermarkAssignerOperator, testCustomizedWatermarkGenerator",
+        "the Table runtime's WatermarkAssignerOperator (a watermark assigner after the source, with its own idleness rule: idle when the processing time since the last record exceeds the timeout at a periodic emit, and a generator that may return null): the model generates watermarks only in its sources, with DataStream's WatermarksWithIdleness (posed: WatermarksWithIdlenessTest, TimestampsAndWatermarksOperatorTest) (session 43)",
+    ),
+    (
+        "ExecutionGraphRestartTest",
+        "testCancelAllPendingRequestWhileCanceling, testCancelAllPendingRequestWhileFailing",
+        "pending slot requests of a declarative slot pool: the model deploys every task at once and has no slots (session 43)",
+    ),
+    (
+        "ExecutionGraphRestartTest",
+        "testFailWhileCanceling",
+        "a global failure while CANCELLING: the model's only global failure is the checkpoint failure manager's, and leaving RUNNING stops the checkpoint scheduler and aborts every pending checkpoint with CHECKPOINT_COORDINATOR_SUSPEND, which it never counts, so none can come then (session 43)",
+    ),
+    (
+        "DefaultSchedulerTest",
+        "scheduleWithLazyStrategy",
+        "LAZY_FROM_SOURCES scheduling (batch): a streaming job deploys every task at once (session 43)",
+    ),
+    (
+        "DefaultSchedulerTest",
+        "failJobIfNotEnoughResources",
+        "slots and NoResourceAvailableException: the model deploys every task on its TaskManager without a slot pool (session 43)",
+    ),
 ];

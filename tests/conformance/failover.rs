@@ -432,6 +432,298 @@ fn failover_regions_and_failure_handler() {
     run_table("failover", &runs, |(c, p)| case_name(&c.flink, *p), |(c, p)| check(c, *p));
 }
 
+// ------------------------------------------------------------ ExecutionGraphRestartTest (session 43)
+
+const EG_RESTART: &str = "ExecutionGraphRestartTest";
+/// `TestRestartBackoffTimeStrategy(true, Long.MAX_VALUE)` / `InfiniteDelayRestartStrategy`: a
+/// restart is allowed, after a delay no case reaches.
+const NEVER_DUE: RestartStrategyConfig = RestartStrategyConfig::FixedDelay { attempts: 1_000, delay_ms: 1 << 40 };
+
+/// A job case of `ExecutionGraphRestartTest`: a check run under one profile.
+struct RestartCase {
+    flink: Flink,
+    profile: Profile,
+    check: fn(Profile) -> Result<(), String>,
+}
+
+fn statuses(out: &[JobOutput]) -> Vec<JobStatus> {
+    out.iter()
+        .filter_map(|o| match o {
+            JobOutput::JobStatusChanged { to, .. } => Some(*to),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every CANCELING task of `jm` acknowledges its cancel at `now_ms` (`completeCancelling`).
+fn complete_cancelling(jm: &mut JobMaster, now_ms: u64) -> Vec<JobOutput> {
+    for t in jm.tasks().iter().map(|t| t.id).collect::<Vec<_>>() {
+        let (a, s) = jm.execution(t);
+        if s == ExecutionState::Canceling {
+            jm.handle_task_state(now_ms, t, a, ExecutionState::Canceled, None);
+        }
+    }
+    drain(jm)
+}
+
+/// A job of `n` unconnected tasks on one TaskManager, every task RUNNING.
+fn running_tasks(n: usize, strategy: FailoverStrategy, restart: RestartStrategyConfig, profile: Profile) -> JobMaster {
+    const GRAPHS: [Graph; 3] = [&[&[]], &[&[], &[]], &[&[], &[], &[]]];
+    running(params(GRAPHS[n - 1], strategy, restart, profile))
+}
+
+fn eg_restart_cases() -> Vec<RestartCase> {
+    let mut v = Vec::new();
+    for (version, profile) in [("1.11", F111), ("2.x", F23)] {
+        let f = |m: &'static str| flink(EG_RESTART, m, version);
+        v.extend([
+            // The TaskManager is lost: RESTARTING (the restart is far away); a cancel ends the
+            // job CANCELED at once (every task already FAILED), and the restart never runs.
+            RestartCase {
+                flink: f("testCancelWhileRestarting"),
+                profile,
+                check: |p| {
+                    let mut jm = running_tasks(3, FailoverStrategy::Full, NEVER_DUE, p);
+                    jm.handle_tm_lost(10, TmId(0));
+                    ensure_status(&jm, JobStatus::Restarting, "after the TaskManager was lost")?;
+                    jm.cancel(20);
+                    ensure_status(&jm, JobStatus::Canceled, "after the cancel")?;
+                    jm.handle_timeout(1 << 41);
+                    ensure_status(&jm, JobStatus::Canceled, "after the restart delay")?;
+                    let states: Vec<ExecutionState> = (0..3).map(|t| jm.execution(TaskId(t)).1).collect();
+                    if states.iter().all(|s| *s == ExecutionState::Failed) {
+                        Ok(())
+                    } else {
+                        Err(format!("execution states {states:?}, Flink every one FAILED"))
+                    }
+                },
+            },
+            // Task 0 FINISHED, task 1 (its own region) fails and restarts; a late failure of
+            // the finished execution changes nothing; both finish: FINISHED.
+            RestartCase {
+                flink: f("testFailingExecutionAfterRestart"),
+                profile,
+                check: |p| {
+                    let restart = RestartStrategyConfig::FixedDelay { attempts: 1_000, delay_ms: 0 };
+                    let mut jm = running_tasks(2, FailoverStrategy::Region, restart, p);
+                    let (finished, _) = jm.execution(TaskId(0));
+                    jm.handle_task_state(10, TaskId(0), finished, ExecutionState::Finished, None);
+                    fail(&mut jm, 20, 1);
+                    ensure_status(&jm, JobStatus::Running, "after task 1's restart")?;
+                    let (a1, s1) = jm.execution(TaskId(1));
+                    if s1 != ExecutionState::Deploying {
+                        return Err(format!("task 1 is {s1} after its restart, Flink redeploys it"));
+                    }
+                    if p.has_initializing_state() {
+                        jm.handle_task_state(30, TaskId(1), a1, ExecutionState::Initializing, None);
+                    }
+                    jm.handle_task_state(30, TaskId(1), a1, ExecutionState::Running, None);
+                    jm.handle_task_state(40, TaskId(0), finished, ExecutionState::Failed, Some("no effect".into()));
+                    ensure_eq_state(jm.execution(TaskId(0)).1, ExecutionState::Finished)?;
+                    jm.handle_task_state(50, TaskId(1), a1, ExecutionState::Finished, None);
+                    ensure_status(&jm, JobStatus::Finished, "at the end")
+                },
+            },
+            // A cancel, then the execution fails (a concurrent slot release): no restart
+            // although the strategy allows one; the job ends CANCELED.
+            RestartCase {
+                flink: f("testFailExecutionAfterCancel"),
+                profile,
+                check: |p| {
+                    let mut jm = running_tasks(1, FailoverStrategy::Region, NEVER_DUE, p);
+                    jm.cancel(10);
+                    ensure_status(&jm, JobStatus::Cancelling, "after the cancel")?;
+                    let out = fail(&mut jm, 20, 0);
+                    if out.iter().any(|o| matches!(o, JobOutput::RestartScheduled { .. })) {
+                        return Err("a restart was scheduled after the cancel".into());
+                    }
+                    ensure_status(&jm, JobStatus::Canceled, "after the failure")?;
+                    complete_cancelling(&mut jm, 30);
+                    ensure_status(&jm, JobStatus::Canceled, "at the end")
+                },
+            },
+        ]);
+    }
+    // A global failure the strategy refuses: FAILING; a cancel: CANCELLING; the tasks'
+    // cancellations complete: CANCELED (2.x `DefaultExecutionGraph#failJob`'s completion finds
+    // CANCELLING). The 1.11 form of the test runs the legacy scheduler (its `tryRestartOrFail`);
+    // 1.11's DefaultScheduler ends such a job FAILED (`failing_job_cancelled_under_flink_111`).
+    v.push(RestartCase {
+        flink: flink(EG_RESTART, "testCancelWhileFailing", "2.x"),
+        profile: F23,
+        check: |p| {
+            let out = cancel_while_failing(p)?;
+            ensure_eq_statuses(statuses(&out), vec![JobStatus::Canceled], "after the cancellations")
+        },
+    });
+    v
+}
+
+/// A one-task job failed globally (the failure manager, tolerance 0) under `restart-strategy:
+/// none`, then cancelled while FAILING; returns the outputs of the cancellations' completion.
+fn cancel_while_failing(p: Profile) -> Result<Vec<JobOutput>, String> {
+    let mut jm = running(params(&[&[], &[]], FailoverStrategy::Region, RestartStrategyConfig::NoRestart, p));
+    let (_, _, now) = inject(&mut jm, Failure::Global)?;
+    ensure_status(&jm, JobStatus::Failing, "after the global failure")?;
+    jm.cancel(now + 1);
+    ensure_eq_statuses(statuses(&drain(&mut jm)), vec![JobStatus::Cancelling], "after the cancel")?;
+    Ok(complete_cancelling(&mut jm, now + 2))
+}
+
+fn ensure_status(jm: &JobMaster, want: JobStatus, when: &str) -> Result<(), String> {
+    if jm.status() == want {
+        Ok(())
+    } else {
+        Err(format!("{when}: job {}, Flink {want}", jm.status()))
+    }
+}
+
+fn ensure_eq_state(got: ExecutionState, want: ExecutionState) -> Result<(), String> {
+    if got == want {
+        Ok(())
+    } else {
+        Err(format!("the finished execution is {got}, Flink {want}"))
+    }
+}
+
+fn ensure_eq_statuses(got: Vec<JobStatus>, want: Vec<JobStatus>, when: &str) -> Result<(), String> {
+    if got == want {
+        Ok(())
+    } else {
+        Err(format!("{when}: job statuses {got:?}, Flink {want:?}"))
+    }
+}
+
+const SCHEDULER: &str = "DefaultSchedulerTest";
+
+/// The deployments of `out`, by task.
+fn deployed(out: &[JobOutput]) -> Vec<u32> {
+    out.iter()
+        .filter_map(|o| match o {
+            JobOutput::Deploy { task, .. } => Some(task.0),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `DefaultSchedulerTest` in its first form (1.10–1.11: one non-parallel vertex, an eager
+/// strategy, `TestRestartBackoffTimeStrategy(true, 0)`, the restart executor triggered by hand),
+/// posed to a one-task `JobMaster` under flink-1.11; a restart's delay is 0 here.
+fn scheduler_cases() -> Vec<RestartCase> {
+    let f = |m: &'static str| flink(SCHEDULER, m, "1.10-1.11");
+    vec![
+        // The only vertex is deployed.
+        RestartCase {
+            flink: f("startScheduling"),
+            profile: F111,
+            check: |p| {
+                let (_, out) = started(zero_delay(), p);
+                ensure_deployed(deployed(&out), vec![0], "at the start")
+            },
+        },
+        // A deployment that fails (here: unacknowledged within the ask timeout) restarts the
+        // vertex, which is deployed again.
+        RestartCase {
+            flink: f("restartAfterDeploymentFails"),
+            profile: F111,
+            check: |p| {
+                let (mut jm, out) = started(zero_delay(), p);
+                ensure_deployed(deployed(&out), vec![0], "at the start")?;
+                jm.handle_timeout(DEFAULT_DEPLOY_TIMEOUT_MS);
+                ensure_deployed(deployed(&drain(&mut jm)), vec![0], "after the failed deployment")
+            },
+        },
+        // A FAILED task is restarted: two deployments of it in all.
+        RestartCase {
+            flink: f("restartFailedTask"),
+            profile: F111,
+            check: |p| {
+                let (mut jm, mut out) = started(zero_delay(), p);
+                let (a, _) = jm.execution(TaskId(0));
+                jm.handle_task_state(5, TaskId(0), a, ExecutionState::Running, None);
+                out.extend(fail(&mut jm, 10, 0));
+                ensure_deployed(deployed(&out), vec![0, 0], "in all")
+            },
+        },
+        // A report of an execution the scheduler does not know (another attempt) changes
+        // nothing (`updateTaskExecutionState` returns false).
+        RestartCase {
+            flink: f("updateTaskExecutionStateReturnsFalseIfExecutionDoesNotExist"),
+            profile: F111,
+            check: |p| {
+                let (mut jm, _) = started(zero_delay(), p);
+                let (a, _) = jm.execution(TaskId(0));
+                let unknown = ckptsim::Attempt(a.0 + 7);
+                jm.handle_task_state(5, TaskId(0), unknown, ExecutionState::Failed, Some("unknown".into()));
+                let out = drain(&mut jm);
+                if out.is_empty() && jm.execution(TaskId(0)) == (a, ExecutionState::Deploying) {
+                    Ok(())
+                } else {
+                    Err(format!("the unknown attempt's report changed something: {out:?}"))
+                }
+            },
+        },
+        // The strategy refuses the restart: FAILED.
+        RestartCase {
+            flink: f("failJobIfCannotRestart"),
+            profile: F111,
+            check: |p| {
+                let (mut jm, _) = started(RestartStrategyConfig::NoRestart, p);
+                let (a, _) = jm.execution(TaskId(0));
+                jm.handle_task_state(5, TaskId(0), a, ExecutionState::Running, None);
+                fail(&mut jm, 10, 0);
+                ensure_status(&jm, JobStatus::Failed, "after the failure")
+            },
+        },
+    ]
+}
+
+/// `TestRestartBackoffTimeStrategy(true, 0)`.
+fn zero_delay() -> RestartStrategyConfig {
+    RestartStrategyConfig::FixedDelay { attempts: 1_000, delay_ms: 0 }
+}
+
+/// A started one-task job and its first outputs.
+fn started(restart: RestartStrategyConfig, p: Profile) -> (JobMaster, Vec<JobOutput>) {
+    let mut jm = JobMaster::new(params(&[&[]], FailoverStrategy::Region, restart, p));
+    jm.start(0, None);
+    let out = drain(&mut jm);
+    (jm, out)
+}
+
+fn ensure_deployed(got: Vec<u32>, want: Vec<u32>, when: &str) -> Result<(), String> {
+    if got == want {
+        Ok(())
+    } else {
+        Err(format!("{when}: deployed tasks {got:?}, Flink {want:?}"))
+    }
+}
+
+#[test]
+fn default_scheduler() {
+    let cases = scheduler_cases();
+    run_table("default scheduler", &cases, |c| case_name(&c.flink, c.profile), |c| (c.check)(c.profile));
+}
+
+#[test]
+fn execution_graph_restart() {
+    let cases = eg_restart_cases();
+    run_table("execution graph restart", &cases, |c| case_name(&c.flink, c.profile), |c| (c.check)(c.profile));
+}
+
+/// 1.11.2's `ExecutionGraph#failJob` completes with `transitionState(FAILED)` from whatever
+/// state it finds: a job cancelled while FAILING passes CANCELLING and ends FAILED (its
+/// checkpoints are shut down as FAILED's retention says).
+#[test]
+fn failing_job_cancelled_under_flink_111() {
+    let out = cancel_while_failing(F111).unwrap();
+    assert_eq!(statuses(&out), vec![JobStatus::Failed]);
+}
+
 pub fn census() -> Vec<(Flink, &'static str)> {
-    all().iter().flat_map(|c| c.profiles.iter().map(move |p| (c.flink, profile_name(*p)))).collect()
+    let mut v: Vec<(Flink, &'static str)> =
+        all().iter().flat_map(|c| c.profiles.iter().map(move |p| (c.flink, profile_name(*p)))).collect();
+    v.extend(eg_restart_cases().iter().map(|c| (c.flink, profile_name(c.profile))));
+    v.extend(scheduler_cases().iter().map(|c| (c.flink, profile_name(c.profile))));
+    v
 }

@@ -499,6 +499,87 @@ fn cases() -> Vec<Case> {
             },
         },
     ]
+    .into_iter()
+    .chain(sink_writer_cases())
+    .collect()
+}
+
+const SWOT: &str = "SinkWriterOperatorTest";
+
+/// What the sink emitted since the last call, by kind: the records written into each
+/// transaction, then the pre-committed and committed transactions (the writer's committables
+/// are the transactions it pre-commits; the fused committer's commits follow).
+#[derive(Debug, Default, PartialEq)]
+struct Emitted {
+    written: BTreeMap<u64, usize>,
+    pre_committed: Vec<u64>,
+    committed: Vec<u64>,
+}
+
+fn emitted(sink: &mut TwoPhaseCommitSink) -> Emitted {
+    use ckptsim::sink::SinkOutput;
+    let mut e = Emitted::default();
+    while let Some(op) = sink.poll_output() {
+        match op {
+            SinkOutput::Write { txn, .. } => *e.written.entry(txn.seq).or_default() += 1,
+            SinkOutput::PreCommit { txn } => e.pre_committed.push(txn.seq),
+            SinkOutput::Commit { txn } => e.committed.push(txn.seq),
+            SinkOutput::Begin { .. } | SinkOutput::Abort { .. } => {}
+        }
+    }
+    e
+}
+
+/// Session 43: `SinkWriterOperatorTest` (2.x), the writer half of the Sink V2 sink the model
+/// fuses with its committer (`use_sink_v2_committer`). The writer's committables for a
+/// checkpoint are the transaction it pre-commits at that checkpoint's snapshot (Flink's
+/// `prepareSnapshotPreBarrier` → `prepareCommit`); the test's `CommittableSummary` with `n`
+/// committables is one pre-committed transaction holding the `n` records here.
+fn sink_writer_cases() -> Vec<Case> {
+    vec![
+        // Two records, then the flush at checkpoint 1: nothing is emitted before it; at it the
+        // transaction holding both is pre-committed for checkpoint 1, and not committed.
+        Case {
+            flink: flink(SWOT, "testEmitOnFlushWithCommitter", "2.x"),
+            check: || {
+                let mut sink = v2_with_one_committable();
+                sink.invoke(rec("2", 1));
+                ensure_eq(emitted(&mut sink).pre_committed, vec![], "emitted before the flush")?;
+                sink.snapshot(CheckpointId(1));
+                ensure_eq(emitted(&mut sink).pre_committed, vec![0], "committables at the flush")?;
+                let pending: Vec<(u64, usize)> = sink.pending().iter().map(|(c, t)| (c.0, t.seq as usize)).collect();
+                ensure_eq(pending, vec![(1, 0)], "the committables of checkpoint 1")
+            },
+        },
+        // Checkpointing on: `endInput` emits nothing; the flush of checkpoint 1 emits the one
+        // record's committable (the writer keeps nothing).
+        Case {
+            flink: flink(SWOT, "testHandleEndInputInStreamingMode (isCheckpointingEnabled=true)", "2.x"),
+            check: || {
+                let mut sink = v2_with_one_committable();
+                let written = emitted(&mut sink);
+                ensure_eq(written.written, BTreeMap::from([(0, 1)]), "the record written")?;
+                sink.end_of_input();
+                ensure_eq(emitted(&mut sink), Emitted::default(), "emitted at endInput")?;
+                sink.snapshot(CheckpointId(1));
+                let at_flush = emitted(&mut sink);
+                ensure_eq((at_flush.pre_committed, at_flush.committed), (vec![0], vec![]), "emitted at the flush")
+            },
+        },
+        // Checkpointing off: `endInput` itself emits the committable (and the fused committer
+        // commits it: `CommitterOperator.endInput` without checkpointing).
+        Case {
+            flink: flink(SWOT, "testHandleEndInputInStreamingMode (isCheckpointingEnabled=false)", "2.x"),
+            check: || {
+                let mut sink = v2_with_one_committable();
+                sink.set_no_checkpointing(ckptsim::sink::NoCheckpointing::CommitAtEndOfInput);
+                emitted(&mut sink);
+                sink.end_of_input();
+                let at_end = emitted(&mut sink);
+                ensure_eq((at_end.pre_committed, at_end.committed), (vec![0], vec![0]), "emitted at endInput")
+            },
+        },
+    ]
 }
 
 #[test]

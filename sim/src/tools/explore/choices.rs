@@ -591,7 +591,7 @@ impl Explorer<'_> {
             && sys.job == 0
             && sys.rescales < self.bounds.max_rescales
             && sys.ha_latest.is_some()
-            && sys.jm.status().can_transition_to(JobStatus::Cancelling)
+            && matches!(sys.jm.status(), JobStatus::Created | JobStatus::Running | JobStatus::Restarting)
     }
 
     /// Whether the `stop` step is enabled: the scenario has a `stop-with-savepoint` action, the
