@@ -194,6 +194,15 @@ const CASES: &[Case] = &[
     case("session-union-branches"),
     case("session-union-branches-failure"),
     Case { idents: &["first", "second", "third"], ..case("session-union-branches-2-3-1") },
+    // Session 43: a keyed running sum after session windows (with allowed lateness and the late
+    // side output), and a session window beside a tumbling window over one input, alone, across a
+    // failure and across 2 -> 3 -> 1 (RealFlinkSession43.java).
+    case("session-then-sum"),
+    case("session-then-sum-failure"),
+    Case { idents: &["first", "second", "third"], ..case("session-then-sum-2-3-1") },
+    case("session-beside-tumbling"),
+    case("session-beside-tumbling-failure"),
+    Case { idents: &["first", "second", "third"], ..case("session-beside-tumbling-2-3-1") },
 ];
 
 /// The fixture folders, one per Flink version (`scripts/real-flink.sh`); every case is compared

@@ -501,3 +501,60 @@ fn a_session_window_beside_a_tumbling_window_is_judged_in_its_own_view() {
     let wrong = windows_verdict(&spec, &shifted(&run, 2));
     assert!(wrong.anomalies.iter().any(|a| a.starts_with("window wrong value")), "{wrong:?}");
 }
+
+/// Session 43: a keyed running sum after session windows, into a two-phase-commit sink across
+/// three task failures: the committed totals per key are one running history, each step one
+/// determined session's sum (`check/windows_session_agg.rs`); doctored, each rule names it.
+#[test]
+fn a_running_sum_after_session_windows_is_judged_step_by_step() {
+    let (spec, run) = run("eventtime/session-then-sum-2pc-failures.toml");
+    assert!(run.restores.len() >= 3, "three task failures restored: {}", run.restores.len());
+    let v = windows_verdict(&spec, &run);
+    assert_eq!(v.passed, Some(true), "{v:?}");
+    assert!(v.summary.starts_with("30 sessions (30 determined), 30 results committed"), "{}", v.summary);
+    assert!(v.summary.contains("30 steps of determined sessions judged"), "{}", v.summary);
+    // Every total off by two: each key's first step is not its session's sum, its last total
+    // not the sum over its sessions.
+    let wrong = windows_verdict(&spec, &shifted(&run, 2));
+    failed_with(&wrong, "session wrong value");
+    assert!(wrong.anomalies.iter().any(|a| a.starts_with("session running value wrong")), "{wrong:?}");
+    // A committed total dropped: its session stepped nothing and the next step holds two sessions.
+    let mut dropped = run.clone();
+    dropped.committed.remove(0);
+    let v = windows_verdict(&spec, &dropped);
+    assert!(v.anomalies.iter().any(|a| a.starts_with("session lost")), "{v:?}");
+    assert!(v.anomalies.iter().any(|a| a.starts_with("session wrong value")), "{v:?}");
+    // A total committed again at the end: its session stepped the history twice.
+    let mut twice = run.clone();
+    let again = twice.committed.get(0).expect("a committed row");
+    twice.committed.push(again);
+    let v = windows_verdict(&spec, &twice);
+    assert!(v.anomalies.iter().any(|a| a.starts_with("session fired twice")), "{v:?}");
+}
+
+/// Session 43: a keyed running count after session windows into a print sink across a task
+/// failure and a TaskManager crash: per task attempt and key the printed counts step by one.
+#[test]
+fn a_running_count_after_session_windows_steps_by_one_per_attempt() {
+    let (spec, run) = run("eventtime/session-then-count-print.toml");
+    assert!(!run.restores.is_empty(), "restored");
+    let v = windows_verdict(&spec, &run);
+    assert_eq!(v.passed, Some(true), "{v:?}");
+    assert!(v.summary.contains("through the keyed count `Totals`"), "{}", v.summary);
+    // A middle row of one attempt's history dropped: the next count steps by two.
+    let rows: Vec<world::OutputRow> = run.print_rows.iter().collect();
+    let middle = (1..rows.len())
+        .find(|&i| {
+            let same = |j: &usize| {
+                rows[*j].task == rows[i].task
+                    && rows[*j].attempt == rows[i].attempt
+                    && ckptsim::operator::key_of(&rows[*j].value) == ckptsim::operator::key_of(&rows[i].value)
+            };
+            (0..i).any(|j| same(&j)) && (i + 1..rows.len()).any(|j| same(&j))
+        })
+        .expect("a key with three rows in one attempt");
+    let mut dropped = run.clone();
+    dropped.print_rows.remove(middle);
+    let v = windows_verdict(&spec, &dropped);
+    assert!(v.anomalies.iter().any(|a| a.starts_with("session running count wrong")), "{v:?}");
+}

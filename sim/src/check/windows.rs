@@ -60,6 +60,8 @@ mod windows_processing;
 mod windows_restore;
 #[path = "windows_session.rs"]
 mod windows_session;
+#[path = "windows_session_agg.rs"]
+mod windows_session_agg;
 #[path = "windows_stages.rs"]
 mod windows_stages;
 
@@ -409,10 +411,18 @@ fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
 /// (`check::read_but_dormant`, session 42).
 fn inputs_read(spec: &JobSpec, run: &RunResult) -> Option<super::counts::InputSet> {
     if super::finished_unread(spec, run) {
-        super::covered_by_latest_checkpoint(spec, run)
+        stop_read(spec, run)
     } else {
         super::read_but_dormant(spec, run)
     }
+}
+
+/// The input a job that did not read all of it read, by the one rule every window judgment uses
+/// ([`inputs_read`]'s first case; session 43: `windows_session.rs` `through_chain` computed it
+/// itself): ended by stop-with-savepoint or with every source deployed as finished, what the
+/// latest completed checkpoint covers. `None` when the job read on (or its end reads nothing).
+fn stop_read(spec: &JobSpec, run: &RunResult) -> Option<super::counts::InputSet> {
+    super::finished_unread(spec, run).then(|| super::covered_by_latest_checkpoint(spec, run)).flatten()
 }
 
 /// Whether a restore may count an element once more than the committed output shows: under

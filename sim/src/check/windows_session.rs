@@ -57,19 +57,19 @@ use ckptsim::operator::Aggregate;
 use ckptsim::window::TimeWindow;
 
 /// One element of a session in the reference.
-struct SessionElement {
-    input_seq: u64,
-    number: i64,
+pub(super) struct SessionElement {
+    pub(super) input_seq: u64,
+    pub(super) number: i64,
     ts: i64,
     /// The highest watermark it can meet at the window (`i64::MAX`: unbounded).
     bound: i64,
 }
 
 /// One ideal session of a key: its cover and its elements.
-struct Session {
-    window: TimeWindow,
-    elements: Vec<SessionElement>,
-    determined: bool,
+pub(super) struct Session {
+    pub(super) window: TimeWindow,
+    pub(super) elements: Vec<SessionElement>,
+    pub(super) determined: bool,
 }
 
 /// The elements per key, after the functions before the window, with their watermark bounds.
@@ -189,6 +189,11 @@ pub(super) fn judge(spec: &JobSpec, run: &RunResult, w: &ckptsim::window::EventW
     }
     let gap = w.assigner.element_window_ms() as i64;
     let sessions: BTreeMap<Value, Vec<Session>> = by_key.into_iter().map(|(k, e)| (k, sessions(gap, e))).collect();
+    // Session 43: a keyed running aggregate between the window and the sink
+    // (`windows_session_agg.rs`).
+    if let Some(v) = super::windows_session_agg::judge_if_there(spec, run, w, &sessions) {
+        return v;
+    }
     // Session 42: functions between the window and the sink.
     let chain = match super::windows_chain::chain(spec) {
         Ok(c) => c,
@@ -381,9 +386,7 @@ fn through_chain(
     let rows: &Rows = if exact { &run.committed } else { &run.print_rows };
     let restores = run.restores.len() + run.rescales.len();
     let at_least_once = replays_uncovered(spec) && restores > 0;
-    let read = super::super::finished_unread(spec, run)
-        .then(|| super::super::covered_by_latest_checkpoint(spec, run))
-        .flatten();
+    let read = super::stop_read(spec, run);
     let mode = match (&read, at_least_once) {
         (_, true) => super::windows_chain::Mode::AtLeastOnce { restores, drained: None },
         (Some(covered), false) => super::windows_chain::Mode::Stop { covered, drain: false },

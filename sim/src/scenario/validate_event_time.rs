@@ -307,7 +307,9 @@ impl Ctx<'_> {
     /// results (`map | filter | flat_map` with a function defined on `(key, n)`, `key_by`,
     /// `rebalance`) into one or more sinks (each judged through its own chain,
     /// `check/windows_chain.rs`), and at most one sink reading its late side output directly
-    /// (`inputs = ["<window>.late"]`). Everything else is refused: another window before or after
+    /// (`inputs = ["<window>.late"]`). Session 43: on a branch, `key_by` then a keyed `sum` or
+    /// `count` of the results, then only `key_by` and sinks (`check/windows_session_agg.rs`
+    /// reads its rows as running histories). Everything else is refused: another window before or after
     /// it (the other references assume fixed windows), joins, connect, broadcast, its
     /// results into a union, its late output into other operators. Session 42: operators on no
     /// path through it (another branch of the graph) are judged as the graph allows them
@@ -320,7 +322,8 @@ impl Ctx<'_> {
         let why =
             "a session window is judged only after log sources, unions and map/flat_map/filter/key_by/rebalance, \
                    followed by map/filter/flat_map of its results (identity, double_value, even_value), key_by and \
-                   rebalance into sinks, with at most one more sink reading its late side output";
+                   rebalance into sinks, or by key_by then a keyed sum or count then key_by and sinks, with at most \
+                   one more sink reading its late side output";
         let ins = |j: usize| -> Vec<usize> {
             let o = &operators[j];
             if o.kind.is_source() {
@@ -375,7 +378,8 @@ impl Ctx<'_> {
                 main_sinks += usize::from(o.kind.is_sink());
                 let up = upstream(j);
                 let on_main = (0..operators.len()).all(|k| !up[k] || k == j || !operators[k].late_input);
-                (o.kind.is_sink() || function(o, true), one_input(j, o) && on_main)
+                let kind_ok = o.kind.is_sink() || after_aggregate_ok(operators, i, j, &up, function(o, true));
+                (kind_ok, one_input(j, o) && on_main)
             } else {
                 // On no path through the window (session 42): another branch of the graph, judged
                 // as the graph allows it elsewhere (a tumbling or sliding window there is judged
@@ -545,6 +549,11 @@ impl Ctx<'_> {
             | OperatorKindSpec::FlatMap { function: u }
             | OperatorKindSpec::Filter { function: u } => u.takes_window_results(),
             OperatorKindSpec::Rebalance | OperatorKindSpec::KeyBy => true,
+            // Session 43: a keyed running aggregate after a session window (its shape checked by
+            // `session_window_shape`).
+            OperatorKindSpec::Aggregate(_) => {
+                matches!(&operators[i].kind, OperatorKindSpec::EventWindow(w) if w.assigner.is_merging())
+            }
             // The window's results meeting a late side output in a union or connect (session
             // 27): the checkers split its sink's rows by gate (`check/graph.rs`).
             OperatorKindSpec::Union if o.late_gate.is_some() && o.inputs.contains(&i) => true,
@@ -655,4 +664,20 @@ fn window_upstream(i: usize, operators: &[OperatorSpec]) -> bool {
         todo.extend(operators[j].inputs.iter().copied());
     }
     false
+}
+
+/// Session 43: whether `operators[j]` (not a sink), after the session window `operators[i]` with
+/// `up` its upstream set, may stand there: a keyed `sum` or `count` of the results right after a
+/// `key_by` of the window, and behind one only a `key_by` (`check/windows_session_agg.rs`);
+/// elsewhere a function of the window's results (`function`).
+fn after_aggregate_ok(operators: &[OperatorSpec], i: usize, j: usize, up: &[bool], function: bool) -> bool {
+    let ins = |k: usize| if operators[k].inputs.is_empty() { vec![k - 1] } else { operators[k].inputs.clone() };
+    let behind_aggregate =
+        (0..operators.len()).any(|k| k != j && up[k] && matches!(operators[k].kind, OperatorKindSpec::Aggregate(_)));
+    if behind_aggregate {
+        return matches!(operators[j].kind, OperatorKindSpec::KeyBy);
+    }
+    let keyed_aggregate = matches!(operators[j].kind, OperatorKindSpec::Aggregate(Aggregate::Sum | Aggregate::Count))
+        && matches!(ins(j).as_slice(), [k] if matches!(operators[*k].kind, OperatorKindSpec::KeyBy) && ins(*k) == [i]);
+    function || keyed_aggregate
 }
