@@ -194,6 +194,13 @@ const CASES: &[Case] = &[
     case("session-union-branches"),
     case("session-union-branches-failure"),
     Case { idents: &["first", "second", "third"], ..case("session-union-branches-2-3-1") },
+    // Session 43 (late43): a window's late side output in a union with two other inputs (the
+    // numbers doubled and the even numbers), and an interval join's late side branch in a union
+    // with the join's own rows (RealFlinkLate43.java); each alone and across a failure.
+    case("late-union-of-three"),
+    case("late-union-of-three-failure"),
+    Case { timestamps: true, ..case("join-late-union") },
+    Case { timestamps: true, ..case("join-late-union-failure") },
 ];
 
 /// The fixture folders, one per Flink version (`scripts/real-flink.sh`); every case is compared

@@ -329,6 +329,7 @@ public class RealFlinkFidelity36 {
         RealFlinkGraph38.register(m);
         RealFlinkSession41.register(m);
         RealFlinkLate42.register(m);
+        RealFlinkLate43.register(m);
         RealFlinkSession42.register(m);
     }
 }
