@@ -203,6 +203,13 @@ const CASES: &[Case] = &[
     case("session-beside-tumbling"),
     case("session-beside-tumbling-failure"),
     Case { idents: &["first", "second", "third"], ..case("session-beside-tumbling-2-3-1") },
+    // Session 43 (late43): a window's late side output in a union with two other inputs (the
+    // numbers doubled and the even numbers), and an interval join's late side branch (its keys)
+    // in a union with the Orders' keys (RealFlinkLate43.java); each alone and across a failure.
+    case("late-union-of-three"),
+    case("late-union-of-three-failure"),
+    Case { timestamps: true, ..case("join-late-union") },
+    Case { timestamps: true, ..case("join-late-union-failure") },
 ];
 
 /// The fixture folders, one per Flink version (`scripts/real-flink.sh`); every case is compared

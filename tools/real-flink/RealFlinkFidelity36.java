@@ -330,6 +330,7 @@ public class RealFlinkFidelity36 {
         RealFlinkSession41.register(m);
         RealFlinkLate42.register(m);
         RealFlinkSession43.register(m);
+        RealFlinkLate43.register(m);
         RealFlinkSession42.register(m);
     }
 }

@@ -348,8 +348,11 @@ fn sink_rows(
 ) -> (RunResult, Option<(RunResult, usize)>) {
     let rows = run_view(run, graphs, spec, sink);
     match spec.mixed_of(sink) {
-        Some((_, gate, window)) => {
-            let (main, late) = split_by_gate(rows, gate);
+        Some((m, gate, window)) => {
+            // Session 43: a union of the late side output with two or more other inputs keeps
+            // them in the sink's view, which tags the other rows by their gates when paths meet.
+            let retag = spec.op_inputs(m).len() > 2 && sink_view(spec, sink).paths_meet(m);
+            let (main, late) = split_by_gate(rows, gate, retag);
             (main, Some((late, window)))
         }
         None => (rows, None),
@@ -360,14 +363,20 @@ fn sink_rows(
 /// (`ckptsim::two_input::path_lineage`; only map, filter and partitionings after it keep the
 /// gate in a row's lowest `FLAT_MAP_SUB_BITS` of `sub`): (the rows of every other gate, the
 /// rows of `gate`), the tag taken off, so each part reads as the rows of a job without that
-/// operator (the view's fold, the late side branch's rules).
-fn split_by_gate(rows: RunResult, gate: u32) -> (RunResult, RunResult) {
+/// operator (the view's fold, the late side branch's rules). `retag` (session 43): the other
+/// rows keep their tag, renumbered as the gates of the view's union without `gate` (which tags
+/// them too: its inputs' paths meet).
+fn split_by_gate(rows: RunResult, gate: u32, retag: bool) -> (RunResult, RunResult) {
     let mask = (1u32 << FLAT_MAP_SUB_BITS) - 1;
     let split = |all: &Rows| {
         let (mut main, mut late) = (Rows::new(), Rows::new());
         for mut r in all.iter() {
-            let late_row = r.lineage.sub & mask == gate;
+            let (late_row, at) = (r.lineage.sub & mask == gate, r.lineage.sub & mask);
             r.lineage.sub >>= FLAT_MAP_SUB_BITS;
+            if retag && !late_row {
+                let renumbered = if at > gate { at - 1 } else { at };
+                r.lineage.sub = (r.lineage.sub << FLAT_MAP_SUB_BITS) | renumbered;
+            }
             if late_row {
                 late.push(r);
             } else {
@@ -578,7 +587,7 @@ fn late_union_verdicts(
         o.late_gate = None;
         o.kind = OpKind::Map(ckptsim::operator::Udf::Identity);
         o.inputs = vec![ins[gate]];
-        let (_, part) = split_by_gate(all.clone(), gate as u32);
+        let (_, part) = split_by_gate(all.clone(), gate as u32, false);
         let label = format!("gate {gate}: `{}` late side output", spec.operators[sender].name);
         for v in super::side_output::late_branch(&view, run, &part, sink, sender) {
             out.push((label.clone(), v));

@@ -25,7 +25,9 @@
 //! judged gate by gate: `check/graph.rs` (`late_union_verdicts`) splits the sink's rows by the
 //! union's gate tag and calls [`late_branch`] once per gate, in a view where the union reads
 //! that gate alone. Not posed: a connect of two late side branches or a union of them with a
-//! third input (the loader refuses both, `validate_graph.rs`).
+//! third input (the loader refuses both, `validate_graph.rs`). Session 43: a union of one late
+//! side branch (a window's or an interval join's) with two or more other inputs splits the same
+//! way (`check/graph.rs` `split_by_gate`), its late gate judged here.
 
 use super::*;
 use ckptsim::operator::{Operator, OperatorKind, SurvivingCounters};

@@ -108,8 +108,10 @@ impl Ctx<'_> {
     /// What may stand after an interval join's side output (`J.late_left` / `J.late_right`,
     /// session 34): `map`, `filter`, `flat_map`, `rebalance`, `key_by` and one print or
     /// two-phase-commit sink per branch (the `exactly-once` / `at-least-once` late rules
-    /// follow the run's record of the join's late elements through those functions). Refused
-    /// at the operator's `inputs`: anything stateful or several-input on such a branch. A job
+    /// follow the run's record of the join's late elements through those functions), or
+    /// (session 43) a union after at least one function, judged by the mixed rules of
+    /// [`Self::late_branches`]. Refused at the operator's `inputs`: anything stateful, a connect
+    /// or join on such a branch, and a union reading the side output straight. A job
     /// may also hold an event-time window with its own late side output (session 42) beside the
     /// join, neither upstream of the other ([`Self::join_and_window_late`]).
     fn join_late_branches(
@@ -123,8 +125,18 @@ impl Ctx<'_> {
         let is_join = |j: usize| matches!(ops[j].kind, OperatorKindSpec::EventJoin(_));
         // Per operator on a join's side branch: the join and the side output's name.
         let mut side: Vec<Option<String>> = vec![None; n];
+        // Session 43: a union reading a join's late side branch (through a function) is judged
+        // as a union with a late gate (`late_branches`, the mixed rules), so the branch ends there.
+        let union_of_branch = |i: usize| {
+            matches!(ops[i].kind, OperatorKindSpec::Union)
+                && !(0..inputs[i].len()).any(|k| late[i][k] && is_join(inputs[i][k]))
+        };
         for _ in 0..n {
             for i in 0..n {
+                if union_of_branch(i) {
+                    side[i] = None;
+                    continue;
+                }
                 side[i] = (0..inputs[i].len()).find_map(|k| {
                     let j = inputs[i][k];
                     match late[i][k] && is_join(j) {
@@ -136,8 +148,10 @@ impl Ctx<'_> {
         }
         for (i, o) in ops.iter().enumerate() {
             let Some(from) = &side[i] else { continue };
-            let why = if inputs[i].len() > 1 {
-                Some("a union, connect or join fed by an interval join's late side output is not modelled; it may flow through map, filter, flat_map, rebalance and key_by into its own print or two-phase-commit sink")
+            let why = if matches!(o.kind, OperatorKindSpec::Union) {
+                Some("a union reads an interval join's late side output only through a function (session 43: `J.late_left` -> map -> union; the union marks one late gate, and a join's side is told by the operator that reads it)")
+            } else if inputs[i].len() > 1 {
+                Some("a connect or join fed by an interval join's late side output is not modelled; it may flow through map, filter, flat_map, rebalance and key_by into its own print or two-phase-commit sink, or through them into a union (session 43)")
             } else if stateless_or_sink(&o.kind) {
                 None
             } else {
@@ -234,8 +248,10 @@ impl Ctx<'_> {
     /// (semantics §11.8): another window, a count window, a user operator or a second aggregate
     /// on a side branch, a `filter` or `flat_map` after its aggregate, a join fed by it, a
     /// connect of two side branches or a union of them with a third input (session 42: a union
-    /// of exactly two side branches is accepted), a union of a keyed side branch, and anything
-    /// stateful, several-input or lineage-renumbering after such a union.
+    /// of exactly two side branches is accepted), a union of a keyed side branch, a union or
+    /// connect of a side branch with an event-time join's rows (session 43; a union of one side
+    /// branch with any number of other inputs is accepted), and anything stateful, several-input
+    /// or lineage-renumbering after such a union.
     fn late_branches(&self, inputs: &[Vec<usize>], late: &[Vec<bool>], ops: &[OperatorSpec]) -> Res<()> {
         let n = ops.len();
         // On a one-input side branch; at or after a union/connect with a side input.
@@ -249,9 +265,12 @@ impl Ctx<'_> {
         // a keyed aggregate stands at or before the operator (session 35).
         let (mut joined, mut joined_keyed) = (vec![false; n], vec![false; n]);
         let side_input = |on_side: &[bool], i: usize, k: usize| late[i][k] || on_side[inputs[i][k]];
+        // At or after an event-time join (session 43: its rows' pair lineages fill `sub`).
+        let mut behind_join = vec![false; n];
         // Topological by repeated passes (validated acyclic; graphs are small).
         for _ in 0..n {
             for i in 0..n {
+                behind_join[i] = is_event_join(&ops[i].kind) || inputs[i].iter().any(|j| behind_join[*j]);
                 let multi = inputs[i].len() > 1;
                 let head = multi && (0..inputs[i].len()).any(|k| side_input(&on_side, i, k));
                 on_side[i] = !multi && (late[i].first() == Some(&true) || inputs[i].iter().any(|j| on_side[*j]));
@@ -308,9 +327,12 @@ impl Ctx<'_> {
                 // Session 42: any side (a union may read two side branches).
                 let windowed_side = sides.iter().any(|j| windowed[*j]) && !is_event_join(&o.kind);
                 let keyed_side = sides.iter().any(|j| keyed[*j] || is_aggregate(&ops[*j].kind));
+                let joined_other = (0..inputs[i].len())
+                    .any(|k| !side_input(&on_side, i, k) && behind_join[inputs[i][k]] && !is_event_join(&o.kind));
                 match sides.first() {
                     // Session 39: a window on the side branch into an event-time join is judged.
                     Some(_) if windowed_side => Some(WINDOWED_INTO_MIXED),
+                    Some(_) if joined_other => Some(JOINED_INTO_MIXED),
                     Some(_) if matches!(o.kind, OperatorKindSpec::EventJoin(ckptsim::join::JoinSpec::SlidingWindow { .. })) => {
                         Some("a sliding window join fed by a late side output is not modelled (the replay of the late-fed join's buffers keeps one copy of an element, a sliding window one per window)")
                     }
@@ -808,20 +830,26 @@ fn is_plain(kind: &OperatorKindSpec) -> bool {
 const WINDOWED_INTO_MIXED: &str =
     "a window on a side branch into a union or connect is not modelled (its results are judged on a sink of their own)";
 
+/// Why a union or connect of a late side output with an input behind an event-time join is
+/// refused (session 43): the gate tag shifts a row's `sub`, which a joined row's pair lineage
+/// fills (`ckptsim::join::pair_lineage`), so the joined rows could not be named after the split.
+const JOINED_INTO_MIXED: &str = "a union or connect of a late side output with the rows of an event-time join is not modelled (the union tags each row's lineage with its gate, which overwrites a joined row's pair lineage); the join's rows may go to a sink of their own, and the late side output may meet any other stream";
+
 /// Why a refused operator after a union or connect with a late side output input.
 const AFTER_MIXED: &str = "a union or two-input operator after a union or connect with a late side output is not modelled (the rows of its sink are told apart by the one gate they came through)";
 
 /// Why the union, connect or join `o` of `n` inputs whose inputs `sides` (one of them keyed
 /// when `keyed`) carry a late side output's elements is refused, if it is. Session 42: a union
 /// of exactly two inputs may read two late side branches (each of its sink's rows is told apart
-/// by its gate, `check/graph.rs` `late_union_verdicts`), neither keyed nor windowed.
+/// by its gate, `check/graph.rs` `late_union_verdicts`), neither keyed nor windowed. Session 43:
+/// a union may read one late side branch beside any number of other inputs (its sink's rows of
+/// the other gates are judged against the fold of a view without the late gate, where the
+/// union keeps the other inputs), and the branch may be an interval join's (through a function).
 fn mixed_head_refusal(o: &OperatorSpec, n: usize, sides: &[usize], keyed: bool) -> Option<&'static str> {
     if !matches!(o.kind, OperatorKindSpec::Union | OperatorKindSpec::Connect { .. }) {
         Some("a keyed join (count per key) fed by a late side output is not modelled (its counts mix late elements and the other input's records, and no rule splits them); an interval_join or window_join, a union or connect may read it")
     } else if sides.len() > 1 && (n != 2 || !matches!(o.kind, OperatorKindSpec::Union)) {
         Some("a connect of two late side branches, or a union of them with a third input, is not modelled (session 42: a union of exactly two late side branches is; each row of its sink is told apart by the gate it came through and judged against that side output's own record)")
-    } else if n != 2 {
-        Some("a union of a late side output with more than one other input is not modelled (a union of two inputs: the late elements and the other input's rows)")
     } else if keyed {
         Some("a keyed aggregate on a side branch into a union or connect is not modelled (its committed values replay the aggregate only on a branch of its own)")
     } else {
