@@ -75,6 +75,8 @@ pub struct CheckpointFailureManager {
     task_closing_counted: bool,
     /// The planted [`Variant::SubsumedAbortCounted`]: `CHECKPOINT_SUBSUMED` counts.
     subsumed_counted: bool,
+    /// The planted [`Variant::ToleranceOffByOne`]: the job fails when the counter reaches `T`.
+    fails_at_tolerance: bool,
 }
 
 /// Flink's `CheckpointFailureReason.isPreFlight()`: failures raised by the JobManager before or
@@ -133,6 +135,7 @@ impl CheckpointFailureManager {
             savepoint_failures_counted: false,
             task_closing_counted: false,
             subsumed_counted: false,
+            fails_at_tolerance: false,
         };
         m.invariants();
         m
@@ -149,6 +152,7 @@ impl CheckpointFailureManager {
         self.savepoint_failures_counted = variant == Variant::SavepointFailureCounted;
         self.task_closing_counted = variant == Variant::TaskClosingDeclineCounted;
         self.subsumed_counted = variant == Variant::SubsumedAbortCounted;
+        self.fails_at_tolerance = variant == Variant::ToleranceOffByOne;
         self
     }
 
@@ -180,7 +184,7 @@ impl CheckpointFailureManager {
             && !self.savepoint_failures_counted;
         let out = if skip_savepoint || self.is_older_than_last_success(id) {
             None
-        } else if self.count(id, reason) && self.consecutive_failures > self.tolerable_failures {
+        } else if self.count(id, reason) && self.exceeded() {
             self.clear();
             Some(FailJob { reason, id, task, sync_savepoint: false })
         } else {
@@ -249,6 +253,23 @@ impl CheckpointFailureManager {
             self.consecutive_failures = self.consecutive_failures.saturating_add(1);
         }
         new
+    }
+
+    /// `continuousFailureCounter > tolerableCpFailureNumber` (the planted
+    /// [`Variant::ToleranceOffByOne`]: `>=`).
+    fn exceeded(&self) -> bool {
+        if self.fails_at_tolerance {
+            self.consecutive_failures >= self.tolerable_failures
+        } else {
+            self.consecutive_failures > self.tolerable_failures
+        }
+    }
+
+    /// The counter starts over (a threshold crossing; the planted
+    /// [`Variant::RetuneResetsFailureCounter`]'s re-tune).
+    pub fn reset_counter(&mut self) {
+        self.clear();
+        self.invariants();
     }
 
     fn clear(&mut self) {

@@ -75,6 +75,8 @@ struct ExponentialDelay {
     attempts: u64,
     /// [`Variant::ExponentialNeverResets`]: the attempt counter never starts over.
     never_resets: bool,
+    /// [`Variant::ExponentialBackoffUncapped`]: the backoff is not capped at `max_backoff_ms`.
+    uncapped: bool,
     /// Flink's `currentRestartAttempt`: attempts since the last reset.
     attempt: u64,
     /// Flink's `nextRestartTimestamp`; `None` before the first failure (Flink's sentinel).
@@ -95,12 +97,13 @@ impl std::hash::Hash for ExponentialDelay {
             jitter,
             attempts,
             never_resets,
+            uncapped,
             attempt,
             next_restart_ms,
             last_backoff_ms,
         } = self;
         (initial_backoff_ms, max_backoff_ms, multiplier.to_bits(), reset_threshold_ms, jitter.to_bits()).hash(h);
-        (attempts, never_resets, attempt, next_restart_ms, last_backoff_ms).hash(h);
+        (attempts, never_resets, uncapped, attempt, next_restart_ms, last_backoff_ms).hash(h);
     }
 }
 
@@ -135,7 +138,9 @@ impl ExponentialDelay {
         let j: u64 = ((raw as f64 * self.jitter) as u64).min(raw);
         let offset: i128 = if j == 0 { 0 } else { (random % (2 * j + 1)) as i128 - j as i128 };
         let jittered = raw as i128 + offset;
-        jittered.min(self.max_backoff_ms as i128).max(self.initial_backoff_ms as i128) as u64
+        // The planted `exponential-backoff-uncapped` leaves out the cap (not past i64::MAX).
+        let max = if self.uncapped { i64::MAX as i128 } else { self.max_backoff_ms as i128 };
+        jittered.min(max).max(self.initial_backoff_ms as i128) as u64
     }
 }
 
@@ -180,6 +185,7 @@ impl RestartStrategy {
                 jitter,
                 attempts: non_negative(attempts, "attempts"),
                 never_resets: variant == Variant::ExponentialNeverResets,
+                uncapped: variant == Variant::ExponentialBackoffUncapped,
                 attempt: 0,
                 next_restart_ms: None,
                 last_backoff_ms: None,
@@ -357,11 +363,12 @@ impl RestartStrategy {
                     "exponential-delay: backoff drawn"
                 );
                 if let Some(b) = s.last_backoff_ms {
+                    let max = if s.uncapped { i64::MAX as u64 } else { s.max_backoff_ms };
                     assert!(
-                        (s.initial_backoff_ms..=s.max_backoff_ms).contains(&b),
+                        (s.initial_backoff_ms..=max).contains(&b),
                         "exponential-delay: backoff {b} outside [{}, {}]",
                         s.initial_backoff_ms,
-                        s.max_backoff_ms
+                        max
                     );
                 }
             }

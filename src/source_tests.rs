@@ -212,7 +212,9 @@ fn check(cases: Vec<Case>) {
                     assert_eq!(got, want.map(om), "{at}: commit on completion");
                     w.broker.extend(got.unwrap_or_default());
                 }
-                Abort(id) => w.subtasks.iter_mut().for_each(|s| s.notify_checkpoint_aborted(CheckpointId(*id))),
+                Abort(id) => {
+                    w.subtasks.iter_mut().for_each(|s| assert_eq!(s.notify_checkpoint_aborted(CheckpointId(*id)), None))
+                }
                 Pending(want) => {
                     for s in &w.subtasks {
                         let got: Vec<u64> = s.pending_checkpoints().map(|c| c.0).collect();
@@ -799,7 +801,12 @@ fn invariants_catch_a_corrupt_state() {
     let mut auto = s.clone();
     auto.auto_commit = Some(AutoCommit { interval_ms: 5, next_at_ms: 5, last: BTreeMap::new() });
     assert!(panics(&|| auto.invariants()), "pending commits with auto-commit on");
-    assert!(panics(&|| auto.clone().notify_checkpoint_aborted(CheckpointId(1))), "the abort handler checks");
+    assert!(
+        panics(&|| {
+            auto.clone().notify_checkpoint_aborted(CheckpointId(1));
+        }),
+        "the abort handler checks"
+    );
     let mut off = s.clone();
     off.commit_on_checkpoint = false;
     assert!(panics(&|| off.invariants()), "pending commits with commit on checkpoint off");

@@ -126,6 +126,9 @@ pub struct CompletedCheckpointStore {
     /// The planted [`crate::variant::Variant::RetainsOneFewer`]: subsumption keeps
     /// `num_retained - 1` entries (at least one).
     retains_one_fewer: bool,
+    /// The planted [`crate::variant::Variant::RetainedDiscardedOnFailure`]: every retention
+    /// discards the job's own checkpoints on FAILED.
+    discard_retained_on_failure: bool,
 }
 
 impl CompletedCheckpointStore {
@@ -143,6 +146,7 @@ impl CompletedCheckpointStore {
             discard_unowned_on_subsume: false,
             savepoints_admitted: false,
             retains_one_fewer: false,
+            discard_retained_on_failure: false,
         };
         s.invariants();
         s
@@ -158,6 +162,7 @@ impl CompletedCheckpointStore {
         self.discard_unowned_on_subsume = variant == Variant::SavepointDiscardedOnSubsume;
         self.savepoints_admitted = variant == Variant::SavepointEntersStore;
         self.retains_one_fewer = variant == Variant::RetainsOneFewer;
+        self.discard_retained_on_failure = variant == Variant::RetainedDiscardedOnFailure;
         self
     }
 
@@ -346,6 +351,7 @@ impl CompletedCheckpointStore {
                     && status == JobStatus::Canceled
                     && !c.is_savepoint()
                     && !c.external)
+                || (self.discard_retained_on_failure && status == JobStatus::Failed && !c.is_savepoint() && !c.external)
         });
         self.shut_down = true;
         self.subsume_due = false;

@@ -212,6 +212,8 @@ struct EventTime {
     /// The planted `end-of-input-without-max-watermark` variant: a bounded source's end of
     /// input emits no `MAX_WATERMARK`.
     end_without_max_watermark: bool,
+    /// The planted `idle-split-never-resumes` variant: a source split marked idle stays idle.
+    idle_never_resumes: bool,
 }
 
 /// Where the task is on its way to FINISHED (bounded input).

@@ -480,6 +480,7 @@ fn initial_event_time(spec: &TaskSpec, own: Option<&TaskSnapshot>, processing: b
         idleness_ignores_activity: variant == Variant::IdlenessIgnoresActivity,
         watermark_without_minus_one: variant == Variant::WatermarkWithoutMinusOne,
         end_without_max_watermark: variant == Variant::EndOfInputWithoutMaxWatermark,
+        idle_never_resumes: variant == Variant::IdleSplitNeverResumes,
         processing,
         drop_due_once: processing && own.is_some() && variant == Variant::RestoredDueTimersDropped,
         late_lost: own.is_some() && variant == Variant::LateSideOutputLostOnRestore,

@@ -87,7 +87,12 @@ impl Task {
             return;
         }
         match &mut self.head {
-            Head::Log(s) => s.notify_checkpoint_aborted(id),
+            Head::Log(s) => {
+                // Only the planted `offsets-committed-on-abort` returns offsets to commit.
+                if let (Some(offsets), false) = (s.notify_checkpoint_aborted(id), self.end.dormant) {
+                    self.outputs.push_back(TaskOutput::CommitOffsets { offsets });
+                }
+            }
             Head::Inputs(h) => h.handle_checkpoint_aborted(now_ms, id),
             Head::Line(_) => {}
         }

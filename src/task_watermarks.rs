@@ -18,6 +18,9 @@ impl Task {
         if self.event_time.watermark_without_minus_one {
             source = source.with_watermark_without_minus_one();
         }
+        if self.event_time.idle_never_resumes {
+            source = source.with_idle_splits_never_resuming();
+        }
         self.event_time.source = Some(if self.event_time.idleness_ignores_activity {
             source.with_idleness_ignoring_activity()
         } else {

@@ -749,11 +749,64 @@ pub enum Variant {
     /// every merged state window's contents into the target's. Caught by `windows`
     /// (`session-wrong-value`, `windows_session.rs`).
     SessionMergeLosesContents,
+    /// Session 43: the failure manager fails the job once the consecutive counted failures
+    /// *reach* `tolerable-failed-checkpoints` (`>=`) instead of exceeding it: a tolerance of `T`
+    /// tolerates `T - 1` failures. Flink's `CheckpointFailureManager#checkFailureCounter` fails
+    /// the job when `continuousFailureCounter > tolerableCpFailureNumber` (a tolerance of 0 fails
+    /// at the first counted failure, a tolerance of 2 at the third).
+    ToleranceOffByOne,
+    /// Session 43: the completed-checkpoint store discards its retained checkpoints when the job
+    /// FAILED (its restart strategy gave up), as if the retention were `NEVER_RETAIN_AFTER_TERMINATION`.
+    /// Flink's `CheckpointProperties` for `RETAIN_ON_FAILURE` and `RETAIN_ON_CANCELLATION` have
+    /// `discardOnJobFailed` false (`CompletedCheckpoint#shouldBeDiscardedOnShutdown`): the
+    /// checkpoints a failed job leaves behind are what a user resumes from (FLINK-4393's
+    /// externalized checkpoints exist for exactly that).
+    RetainedDiscardedOnFailure,
+    /// Session 43: the exponential-delay restart strategy does not cap its backoff at
+    /// `max-backoff`: after enough consecutive failures the delay keeps doubling past it. Flink's
+    /// `ExponentialDelayRestartBackoffTimeStrategy#notifyFailure` takes
+    /// `Math.min(currentBackoff * multiplier, maxBackoff)` (FLIP-364: the jittered backoff is
+    /// clamped to `[initial, max]`).
+    ExponentialBackoffUncapped,
+    /// Session 43: a two-phase-commit sink told that checkpoint `n` was aborted commits its
+    /// pending pre-committed transactions up to `n`, as a completion would. Flink's
+    /// `TwoPhaseCommitSinkFunction` (and Sink V2's `CommitterOperator`) commit only on
+    /// `notifyCheckpointComplete`; `notifyCheckpointAborted` (FLINK-8871) leaves the
+    /// transactions pending, so records of a checkpoint that never completed become visible
+    /// and a restore from an older checkpoint writes them again.
+    AbortNotificationCommits,
+    /// Session 43: a Kafka source told that checkpoint `n` was aborted commits the offsets it
+    /// stored in `n`'s snapshot to the broker, as a completion would. Flink's
+    /// `KafkaSourceReader` commits only in `notifyCheckpointComplete` (1.11:
+    /// `FlinkKafkaConsumerBase#notifyCheckpointComplete`); an aborted checkpoint's offsets stay
+    /// in `offsetsToCommit` until a later completion prunes them, so the group offsets never run
+    /// ahead of a completed checkpoint.
+    OffsetsCommittedOnAbort,
+    /// Session 43: a runtime re-tune of `timeout_ms` also moves the deadline of the checkpoints
+    /// already pending (to their trigger plus the new timeout). Flink schedules one
+    /// `CheckpointCanceller` per pending checkpoint when it is created
+    /// (`CheckpointCoordinator#createPendingCheckpoint`, `checkpointTimeout` read then), so a
+    /// changed timeout applies to checkpoints triggered afterwards only (the model's re-tune
+    /// contract, `coordinator.rs` module doc).
+    RetuneTimeoutMovesPending,
+    /// Session 43: a runtime re-tune of `tolerable_failures` builds a new failure manager, so the
+    /// consecutive failures counted so far are forgotten. The model's re-tune contract keeps the
+    /// counter (`CheckpointFailureManager#set_tolerable_failures`: the next counted failure is
+    /// compared with the new tolerance), as Flink's `CheckpointFailureManager` keeps
+    /// `continuousFailureCounter` for the job's life and resets it only on a success.
+    RetuneResetsFailureCounter,
+    /// Session 43: a source split that was marked idle never becomes active again: records read
+    /// from it after its idleness no longer produce watermarks, so the source's watermark follows
+    /// its other splits only (and stays idle when they are idle too). Flink's
+    /// `WatermarksWithIdleness#onEvent` reports activity to the `IdlenessTimer`, and the next
+    /// `onPeriodicEmit` emits the inner generator's watermark again, which marks the split
+    /// active in the `WatermarkOutputMultiplexer`.
+    IdleSplitNeverResumes,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 119] = [
+    pub const ALL: [Variant; 127] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -873,6 +926,14 @@ impl Variant {
         Variant::LateJudgedByFirstWindow,
         Variant::BroadcastTimersNotRestored,
         Variant::SessionMergeLosesContents,
+        Variant::ToleranceOffByOne,
+        Variant::RetainedDiscardedOnFailure,
+        Variant::ExponentialBackoffUncapped,
+        Variant::AbortNotificationCommits,
+        Variant::OffsetsCommittedOnAbort,
+        Variant::RetuneTimeoutMovesPending,
+        Variant::RetuneResetsFailureCounter,
+        Variant::IdleSplitNeverResumes,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

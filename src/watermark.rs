@@ -237,6 +237,8 @@ pub struct SplitGenerator {
     idle_now: bool,
     /// The planted `idleness-ignores-activity`: records do not reset the idleness timer.
     ignores_activity: bool,
+    /// The planted `idle-split-never-resumes`: once idle, the split emits nothing again.
+    never_resumes: bool,
 }
 
 impl SplitGenerator {
@@ -247,6 +249,7 @@ impl SplitGenerator {
             idleness: strategy.idle_timeout_ms.map(IdlenessTimer::new),
             idle_now: false,
             ignores_activity: false,
+            never_resumes: false,
         }
     }
 
@@ -256,12 +259,18 @@ impl SplitGenerator {
         if let Some(t) = self.idleness.as_mut().filter(|_| !self.ignores_activity) {
             t.activity();
         }
-        self.idle_now = false;
+        if !self.never_resumes {
+            self.idle_now = false;
+        }
     }
 
     /// `WatermarksWithIdleness.onPeriodicEmit`: idle (once, until the next event) or the inner
     /// generator's watermark.
     pub fn on_periodic_emit(&mut self, now_ms: u64) -> Option<GeneratorOutput> {
+        if self.never_resumes && self.idle_now {
+            // The planted `idle-split-never-resumes`: an idle split stays idle for good.
+            return None;
+        }
         if self.idleness.as_mut().is_some_and(|t| t.check_if_idle(now_ms)) {
             if self.idle_now {
                 None
@@ -339,6 +348,8 @@ pub struct SourceWatermarks {
     ignores_activity: bool,
     /// The planted `watermark-without-minus-one`, on every split's generator.
     without_minus_one: bool,
+    /// The planted `idle-split-never-resumes`, on every split's generator.
+    never_resumes: bool,
 }
 
 fn mux_id(split: PartitionId) -> MuxOutputId {
@@ -372,6 +383,7 @@ impl SourceWatermarks {
             outputs: VecDeque::new(),
             ignores_activity: false,
             without_minus_one: false,
+            never_resumes: false,
         };
         for p in splits {
             s.add_split(*p);
@@ -384,10 +396,11 @@ impl SourceWatermarks {
         let strategy = self.strategy;
         let ignores_activity = self.ignores_activity;
         let without_minus_one = self.without_minus_one;
+        let never_resumes = self.never_resumes;
         let mux = &mut self.mux;
         self.splits.entry(split).or_insert_with(|| {
             mux.register(mux_id(split)).expect("a split not registered yet");
-            let mut g = SplitGenerator { ignores_activity, ..SplitGenerator::new(&strategy) };
+            let mut g = SplitGenerator { ignores_activity, never_resumes, ..SplitGenerator::new(&strategy) };
             g.inner.without_minus_one = without_minus_one;
             g
         })
@@ -409,6 +422,16 @@ impl SourceWatermarks {
         self.ignores_activity = true;
         for g in self.splits.values_mut() {
             g.ignores_activity = true;
+        }
+        self
+    }
+
+    /// The planted `idle-split-never-resumes`: a split marked idle never emits again (Flink's
+    /// `WatermarksWithIdleness` emits the inner generator's watermark once records came).
+    pub fn with_idle_splits_never_resuming(mut self) -> SourceWatermarks {
+        self.never_resumes = true;
+        for g in self.splits.values_mut() {
+            g.never_resumes = true;
         }
         self
     }

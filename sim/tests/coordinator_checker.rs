@@ -154,3 +154,31 @@ fn a_periodic_request_chosen_before_a_queued_savepoint_is_named() {
     let v = check::coordinator(&correct, &edited);
     assert!(v.anomalies.iter().any(|a| a.contains("without having entered it")), "{v:?}");
 }
+
+/// Session 43: the timeout rules are judged under a runtime re-tune too, each checkpoint with the
+/// timeout in force at its trigger (before, any accepted re-tune switched them off). The planted
+/// `retune-timeout-moves-pending` re-plans the pending checkpoint's expiry to its trigger plus
+/// the re-tuned 1 s: the checker names an expiry not at the 3 s timeout of its trigger. The
+/// correct protocol keeps the deadline, and the checkpoint completes within its 3 s.
+#[test]
+fn a_re_tuned_timeout_applies_from_the_next_trigger() {
+    let planted = load_rel("scenarios/negative/retune-timeout-moves-pending.toml");
+    assert_eq!(planted.variant, Variant::RetuneTimeoutMovesPending);
+    let run = world::run(&planted, 1);
+    let v = check::coordinator(&planted, &run);
+    assert_eq!(v.passed, Some(false), "{v:?}");
+    assert!(v.anomalies.iter().any(|a| a.contains("expired after") && a.contains("(timeout 3000 ms)")), "{v:?}");
+
+    let mut correct = planted.clone();
+    correct.variant = Variant::Correct;
+    let run = world::run(&correct, 1);
+    let v = check::coordinator(&correct, &run);
+    assert_eq!(v.passed, Some(true), "{v:?}");
+    // The slow checkpoint pending at the re-tune completed after more than the new timeout.
+    let slow = run.checkpoints.iter().filter(|r| r.trigger_ms < 2500 && r.end_ms.is_some_and(|e| e > 2500));
+    assert!(
+        slow.clone().any(|r| r.outcome == "COMPLETED" && r.end_ms.unwrap() - r.trigger_ms > 1000),
+        "{:?}",
+        run.checkpoints
+    );
+}

@@ -180,3 +180,44 @@ fn judge(
     run.status_timeline.sort_by_key(|&(at, _)| at);
     check::tolerable_failure(&spec, &run)
 }
+
+/// Session 43: a runtime re-tune of `tolerable_failures` (an accepted `retune` in the trace) is
+/// replayed, not skipped: the failure manager keeps its counter and compares the next counted
+/// failure with the new tolerance (the model's re-tune contract). On the same run, checkpoint 6
+/// doctored to expire: with a tolerance of 1 the job must fail at checkpoint 7 (it does). A
+/// re-tune to 2 between the two failures makes that failure unexplained; a re-tune to 0 before
+/// checkpoint 6 makes checkpoint 6 the crossing the job did not fail on; a re-tune to 1 changes
+/// nothing; a re-tune in the millisecond of an outcome is not judged. Before session 43 the
+/// checker judged every such run by the configured tolerance alone (and skipped a scenario
+/// with a tolerance re-tune action), so the first two cases passed.
+#[test]
+fn a_re_tuned_tolerance_is_judged_from_the_re_tune_on() {
+    use ckptsim_sim::world::trace::EventData;
+    let mut spec = load_rel("scenarios/conformance/checkpoint-failure-manager-2x.toml");
+    spec.cluster.pin_zero_latency();
+    let base = world::run(&spec, 1);
+    let end_of = |id: u64| base.checkpoints.iter().find(|r| r.id.0 == id).and_then(|r| r.end_ms).expect("ended");
+    let (six, seven) = (end_of(6), end_of(7));
+    assert!(six + 2 < seven, "{:?}", base.checkpoints);
+    let retuned = |at_ms: u64, tolerance: i64| {
+        let mut run = base.clone();
+        let row = run.checkpoints.iter_mut().find(|r| r.id.0 == 6).expect("checkpoint 6");
+        row.outcome = "CHECKPOINT_EXPIRED".to_string();
+        let request = ckptsim::config::Retune { tolerable_failures: Some(tolerance), ..Default::default() };
+        let data = EventData::Retune { request, rejected: None };
+        run.trace.push_data(at_ms, "jm", "retune", data.detail().unwrap_or_default(), data);
+        let mut spec = spec.clone();
+        spec.checkpoint.tolerable_failures = 1;
+        check::tolerable_failure(&spec, &run)
+    };
+    let v = retuned(six + 1, 1);
+    assert_eq!(v.passed, Some(true), "an unchanged tolerance: {v:?}");
+    let v = retuned(six + 1, 2);
+    assert_eq!(v.passed, Some(false), "{v:?}");
+    assert!(v.anomalies.iter().any(|a| a.contains(NOT_EXCEEDED) && a.contains("tolerable_failures = 2")), "{v:?}");
+    let v = retuned(six - 1, 0);
+    assert_eq!(v.passed, Some(false), "{v:?}");
+    assert!(v.anomalies.iter().any(|a| a.contains("checkpoint 6 was counted failure number 1")), "{v:?}");
+    let v = retuned(six, 2);
+    assert_eq!(v.passed, None, "a re-tune in an outcome's millisecond is not judged: {v:?}");
+}

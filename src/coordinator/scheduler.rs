@@ -107,9 +107,20 @@ impl CheckpointCoordinator {
             if let Some(t) = retune.tolerable_failures {
                 self.config.tolerable_failures = t;
                 self.failure_manager.set_tolerable_failures(t as u32);
+                if self.variant == Variant::RetuneResetsFailureCounter {
+                    // The planted `retune-resets-failure-counter`: a new failure manager.
+                    self.failure_manager.reset_counter();
+                }
             }
             if let Some(t) = retune.timeout_ms {
                 self.config.timeout_ms = t;
+                if self.variant == Variant::RetuneTimeoutMovesPending {
+                    // The planted `retune-timeout-moves-pending`: every pending checkpoint's
+                    // canceller is re-planned to its trigger plus the new timeout.
+                    for p in self.pending.values_mut() {
+                        p.deadline_ms = p.trigger_ms + t as u64;
+                    }
+                }
             }
             if let Some(m) = retune.min_pause_ms {
                 self.config.min_pause_ms = m;

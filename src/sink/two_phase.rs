@@ -488,8 +488,13 @@ impl TwoPhaseCommitSink {
 
     /// No-op: the transaction stays pending and is committed by a later checkpoint's notification.
     /// (The planted [`Variant::AbortNotificationAbortsPending`] aborts every pending transaction
-    /// up to `id` instead.)
+    /// up to `id` instead; the planted [`Variant::AbortNotificationCommits`] commits them.)
     pub fn notify_checkpoint_aborted(&mut self, id: CheckpointId) {
+        if self.variant == Variant::AbortNotificationCommits {
+            // The planted `abort-notification-commits`: the abort commits as a completion would.
+            self.notify_checkpoint_complete(id);
+            return;
+        }
         if self.variant == Variant::AbortNotificationAbortsPending && !self.closed {
             let mut aborted = Vec::new();
             self.pending.retain(|(c, txn)| {

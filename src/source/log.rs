@@ -344,9 +344,15 @@ impl LogSource {
         commit
     }
 
-    /// Both profiles ignore aborts: the entry stays until a later completion prunes it.
-    pub fn notify_checkpoint_aborted(&mut self, _id: CheckpointId) {
+    /// Both profiles ignore aborts: the entry stays until a later completion prunes it, and
+    /// nothing is committed (`None`). The planted [`Variant::OffsetsCommittedOnAbort`] acts as
+    /// [`Self::notify_checkpoint_complete`] and returns the aborted checkpoint's offsets.
+    pub fn notify_checkpoint_aborted(&mut self, id: CheckpointId) -> Option<BTreeMap<PartitionId, Offset>> {
+        if self.variant == Variant::OffsetsCommittedOnAbort {
+            return self.notify_checkpoint_complete(id);
+        }
         self.invariants();
+        None
     }
 
     /// Checkpointing is off and the consumer auto-commits every `interval_ms` (see the module

@@ -27,6 +27,7 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
         .events()
         .iter()
         .any(|e| matches!(e.data, crate::world::trace::EventData::Retune { rejected: None, .. }));
+    let timeouts = timeout_changes(run, cfg.timeout_ms);
     // Linear sweeps instead of a scan of all rows per row (quadratic in long runs): rows are in
     // trigger order; `ends` holds the end times of the rows triggered so far that are still
     // pending; `completions` the sorted completion times.
@@ -82,11 +83,14 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
             missing_acks(run, r, &mut anomalies);
             partly_finished_union(spec, run, r, &mut anomalies);
         }
-        if r.outcome == "CHECKPOINT_EXPIRED" && !retuned {
-            anomalies.extend(expiry(r, cfg));
+        // Session 43: judged under a re-tuned timeout too, with the timeout in force at the
+        // checkpoint's trigger (a re-tune applies to checkpoints triggered after it).
+        let timeout_ms = timeout_at(cfg.timeout_ms, &timeouts, r.trigger_ms);
+        if let (true, Some(t)) = (r.outcome == "CHECKPOINT_EXPIRED", timeout_ms) {
+            anomalies.extend(expiry(r, t));
         }
-        if r.outcome == "COMPLETED" && !retuned {
-            anomalies.extend(completed_after_timeout(r, cfg));
+        if let (true, Some(t)) = (r.outcome == "COMPLETED", timeout_ms) {
+            anomalies.extend(completed_after_timeout(r, t));
         }
     }
     subsumption(spec, &rows, &mut anomalies);
@@ -286,26 +290,55 @@ fn partly_finished_union(spec: &JobSpec, run: &RunResult, r: &CheckpointRow, ano
 /// aborts it as `CHECKPOINT_EXPIRED` unless it completed by then; so no checkpoint or savepoint
 /// completes more than the timeout after its trigger. An acknowledgement in the expiry's own
 /// millisecond races with it and is not judged.
-fn completed_after_timeout(r: &CheckpointRow, cfg: &ckptsim::config::CheckpointConfig) -> Option<Finding> {
+fn completed_after_timeout(r: &CheckpointRow, timeout_ms: i64) -> Option<Finding> {
     let end = r.end_ms?;
     let took_ms = end.saturating_sub(r.trigger_ms);
-    (took_ms as i64 > cfg.timeout_ms).then(|| {
+    (took_ms as i64 > timeout_ms).then(|| {
         Finding::new(
             "completed-after-timeout",
             format!(
                 "t={end} checkpoint {} completed {took_ms} ms after its trigger (timeout {} ms): Flink expires it at \
                  trigger + timeout",
-                r.id, cfg.timeout_ms
+                r.id, timeout_ms
             ),
         )
         .at(end)
     })
 }
 
+/// The accepted re-tunes that set the checkpoint timeout, as (time, new timeout), in run order
+/// (session 43: the model's re-tune applies a new timeout to the checkpoints triggered after it;
+/// a pending checkpoint keeps the deadline Flink's `CheckpointCanceller` was scheduled with).
+/// A new JobManager (a failover, or a new job) builds its coordinator from the scenario's
+/// configuration again: its start is a change back to `configured_ms`.
+fn timeout_changes(run: &RunResult, configured_ms: i64) -> Vec<(u64, i64)> {
+    use crate::world::trace::EventData;
+    run.trace
+        .events()
+        .iter()
+        .filter_map(|e| match &e.data {
+            EventData::Retune { request, rejected: None } => request.timeout_ms.map(|t| (e.time_ms, t)),
+            EventData::JmStart { .. } => Some((e.time_ms, configured_ms)),
+            _ => None,
+        })
+        .skip_while(|(_, t)| *t == configured_ms)
+        .collect()
+}
+
+/// The timeout in force for a checkpoint triggered at `trigger_ms`: the newest re-tune before
+/// it, or the configured one. `None` (not judged) when a re-tune of the timeout happened in
+/// the trigger's own millisecond (which came first is not recorded).
+fn timeout_at(configured_ms: i64, changes: &[(u64, i64)], trigger_ms: u64) -> Option<i64> {
+    if changes.iter().any(|(t, _)| *t == trigger_ms) {
+        return None;
+    }
+    Some(changes.iter().rev().find(|(t, _)| *t < trigger_ms).map_or(configured_ms, |(_, v)| *v))
+}
+
 /// An expired checkpoint `r` that did not expire at the timeout.
-fn expiry(r: &CheckpointRow, cfg: &ckptsim::config::CheckpointConfig) -> Option<Finding> {
+fn expiry(r: &CheckpointRow, timeout_ms: i64) -> Option<Finding> {
     let end = r.end_ms.unwrap_or(0);
-    if end.saturating_sub(r.trigger_ms) as i64 != cfg.timeout_ms {
+    if end.saturating_sub(r.trigger_ms) as i64 != timeout_ms {
         return Some(
             Finding::new(
                 "expiry-not-at-timeout",
@@ -313,7 +346,7 @@ fn expiry(r: &CheckpointRow, cfg: &ckptsim::config::CheckpointConfig) -> Option<
                     "t={end} checkpoint {} expired after {} ms (timeout {} ms)",
                     r.id,
                     end - r.trigger_ms,
-                    cfg.timeout_ms
+                    timeout_ms
                 ),
             )
             .at(end),

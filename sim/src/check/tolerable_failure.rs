@@ -25,16 +25,16 @@ pub(super) fn reason_counts(reason: &str, profile: ckptsim::Profile) -> bool {
 /// exactly at those crossings while it is RUNNING, and never otherwise.
 pub fn tolerable_failure(spec: &JobSpec, run: &RunResult) -> Verdict {
     const NAME: &str = "tolerable-failure";
-    let retuned =
-        spec.actions.iter().any(|a| matches!(&a.kind, ActionSpec::Retune(r) if r.tolerable_failures.is_some()));
-    if retuned {
-        return Verdict::skip(NAME, "tolerable failures re-tuned at run time");
-    }
     let cfg = &spec.checkpoint;
     let profile = spec.profile;
-    let unlimited = cfg.tolerable_is_unlimited();
-    let limit = cfg.tolerable_failures.max(0) as u64;
-    let predicted = predicted_crossings(run, profile, limit, unlimited);
+    let tolerance = Tolerance::new(run, cfg.tolerable_failures);
+    if let Some(t) = tolerance.ambiguous(run) {
+        return Verdict::skip(
+            NAME,
+            &format!("tolerable failures re-tuned at t={t}, in the millisecond of a checkpoint's outcome"),
+        );
+    }
+    let predicted = predicted_crossings(run, profile, &tolerance);
     let mut anomalies = Vec::new();
     let mut actual: BTreeSet<ckptsim::CheckpointId> = BTreeSet::new();
     for e in run.trace.events() {
@@ -52,12 +52,12 @@ pub fn tolerable_failure(spec: &JobSpec, run: &RunResult) -> Verdict {
             _ => anomalies.push(Finding::named(format!(
                 "t={} job failed on the tolerable-failure threshold, but the re-derived consecutive counted failures did not exceed {} there ({})",
                 e.time_ms,
-                if unlimited { "an unlimited tolerance".to_string() } else { format!("tolerable_failures = {limit}") },
+                tolerance.describe(e.time_ms),
                 e.detail
             )).at(e.time_ms)),
         }
     }
-    for (id, t) in &predicted {
+    for (id, (t, limit)) in &predicted {
         if actual.contains(id) {
             continue;
         }
@@ -75,12 +75,71 @@ pub fn tolerable_failure(spec: &JobSpec, run: &RunResult) -> Verdict {
             );
         }
     }
-    let summary = if unlimited {
+    let summary = if tolerance.never_limited() {
         "unlimited tolerance: the job never failed on it".to_string()
     } else {
-        format!("{} threshold crossing(s) re-derived (tolerable {limit})", predicted.len())
+        format!("{} threshold crossing(s) re-derived ({})", predicted.len(), tolerance.describe(u64::MAX))
     };
     Verdict::from(NAME, anomalies, summary)
+}
+
+/// The tolerance in force over the run: the configured `tolerable_failures`, changed by each
+/// accepted re-tune that sets it (session 43: the model's failure manager keeps its counter and
+/// compares the next counted failure with the new tolerance, `set_tolerable_failures`), and
+/// back to the configured one at a new JobManager (its coordinator is built from the scenario's
+/// configuration). `None` = unlimited.
+struct Tolerance {
+    configured: Option<u64>,
+    /// (time, new tolerance), in run order.
+    changes: Vec<(u64, Option<u64>)>,
+}
+
+impl Tolerance {
+    fn new(run: &RunResult, configured: i64) -> Tolerance {
+        use crate::world::trace::EventData;
+        let of = |t: i64| (t < ckptsim::config::UNLIMITED as i64).then_some(t.max(0) as u64);
+        let configured = of(configured);
+        let changes = run
+            .trace
+            .events()
+            .iter()
+            .filter_map(|e| match &e.data {
+                EventData::Retune { request, rejected: None } => request.tolerable_failures.map(|t| (e.time_ms, of(t))),
+                EventData::JmStart { .. } => Some((e.time_ms, configured)),
+                _ => None,
+            })
+            .skip_while(|(_, t)| *t == configured)
+            .collect();
+        Tolerance { configured, changes }
+    }
+
+    /// The tolerance for a failure reported at `t`.
+    fn at(&self, t: u64) -> Option<u64> {
+        self.changes.iter().rev().find(|(c, _)| *c < t).map_or(self.configured, |(_, v)| *v)
+    }
+
+    /// A change in the millisecond of some checkpoint's outcome: which came first is not
+    /// recorded, so the run is not judged.
+    fn ambiguous(&self, run: &RunResult) -> Option<u64> {
+        let ends: BTreeSet<u64> = run.checkpoints.iter().filter_map(|r| r.end_ms).collect();
+        self.changes.iter().map(|(t, _)| *t).find(|t| ends.contains(t))
+    }
+
+    fn never_limited(&self) -> bool {
+        self.configured.is_none() && self.changes.iter().all(|(_, v)| v.is_none())
+    }
+
+    fn describe(&self, t: u64) -> String {
+        let one =
+            |v: Option<u64>| v.map_or("an unlimited tolerance".to_string(), |l| format!("tolerable_failures = {l}"));
+        if self.changes.is_empty() {
+            one(self.configured)
+        } else if t == u64::MAX {
+            format!("tolerance re-tuned {} time(s)", self.changes.len())
+        } else {
+            format!("{} (re-tuned)", one(self.at(t)))
+        }
+    }
 }
 
 /// The checkpoints at whose failure the consecutive counted failures exceed `limit`, re-derived
@@ -89,9 +148,8 @@ pub fn tolerable_failure(spec: &JobSpec, run: &RunResult) -> Verdict {
 fn predicted_crossings(
     run: &RunResult,
     profile: ckptsim::Profile,
-    limit: u64,
-    unlimited: bool,
-) -> BTreeMap<ckptsim::CheckpointId, u64> {
+    tolerance: &Tolerance,
+) -> BTreeMap<ckptsim::CheckpointId, (u64, u64)> {
     // New JobManagers: the times a SUSPENDED job was recovered, and the times a new job started
     // after the previous one ended (restore-retained, rescale): each has a new failure manager.
     let recoveries: Vec<u64> = run
@@ -111,7 +169,7 @@ fn predicted_crossings(
     let mut counted: BTreeSet<ckptsim::CheckpointId> = BTreeSet::new();
     let mut last_success: Option<ckptsim::CheckpointId> = None;
     let mut epoch = 0;
-    let mut predicted: BTreeMap<ckptsim::CheckpointId, u64> = BTreeMap::new();
+    let mut predicted: BTreeMap<ckptsim::CheckpointId, (u64, u64)> = BTreeMap::new();
     for r in rows {
         let end = r.end_ms.unwrap_or(0);
         let e = recoveries.iter().filter(|t| **t <= end).count();
@@ -132,7 +190,8 @@ fn predicted_crossings(
             }
             continue;
         }
-        if unlimited || r.outcome == "PENDING" {
+        let Some(limit) = tolerance.at(end) else { continue };
+        if r.outcome == "PENDING" {
             continue;
         }
         // 2.x: a failed savepoint counts only when a task declined it (a task-level reason:
@@ -153,7 +212,7 @@ fn predicted_crossings(
         if reason_counts(&r.outcome, profile) && counted.insert(r.id) {
             counter += 1;
             if counter > limit {
-                predicted.insert(r.id, end);
+                predicted.insert(r.id, (end, limit));
                 counter = 0;
                 counted.clear();
             }

@@ -1210,5 +1210,92 @@ pub(crate) fn case(variant: Variant) -> Result<Case, &'static str> {
             checker: "offsets",
             search: Search::Bfs,
         }),
+        // Session 43 (mut43): eight held-out plants. A tolerance of 1: checkpoint 1 expires
+        // (counter 1); the plant fails the job where Flink tolerates it.
+        Variant::ToleranceOffByOne => Ok(Case {
+            job: "tiny-timeout.toml",
+            edits: &[("tolerable_failures = 0", "tolerable_failures = 1")],
+            bounds: jm_late_1(b(2, 0)),
+            checker: "tolerable-failure",
+            search: Search::Bfs,
+        }),
+        // RETAIN_ON_FAILURE and no restart: checkpoint 1 completes, a failure ends the job
+        // FAILED and the plant discards the checkpoint Flink keeps (16 steps, 3,194 distinct).
+        Variant::RetainedDiscardedOnFailure => Ok(Case {
+            job: "tiny-one-restart.toml",
+            edits: &[
+                ("timeout_ms = 10000\n", "timeout_ms = 10000\nretention = \"DELETE_ON_CANCELLATION\"\n"),
+                ("attempts = 1\n", "attempts = 0\n"),
+            ],
+            bounds: b(1, 1),
+            checker: "retention",
+            search: Search::Bfs,
+        }),
+        // Initial and max backoff 100 ms: the second failure restarts after 100 ms in Flink,
+        // after 200 ms under the plant.
+        Variant::ExponentialBackoffUncapped => Ok(Case {
+            job: "tiny-one-restart.toml",
+            edits: &[(
+                "strategy = \"fixed-delay\"\nattempts = 1\ndelay_ms = 100\n",
+                "strategy = \"exponential-delay\"\ninitial_backoff_ms = 100\nmax_backoff_ms = 100\n\
+                 multiplier = 2.0\nreset_threshold_ms = 100000\njitter = 0.0\nattempts = 10\n",
+            )],
+            bounds: Bounds { max_ticks: 3, max_failures: 2, ..Bounds::default() },
+            checker: "restart",
+            search: Search::Bfs,
+        }),
+        // Not posed (session 43): the plant shows only as a record committed twice, after an
+        // aborted checkpoint's transaction was committed *and* a restore replayed its record.
+        // `tiny-2pc` with a 500 ms timeout was exhausted without a find at (2,1) with one late
+        // tick (127,503 distinct) and at (2,0) with a JobManager failover, and not finished
+        // within 100 s at (3,1) or (2,0)+failover (`ckptsim explore`, this branch's binary).
+        Variant::AbortNotificationCommits => {
+            Err("abort-notification-commits: world scenario only (negative/abort-notification-commits.toml)")
+        }
+        // Checkpoint 1 expires after the source's snapshot; the plant commits its offsets.
+        Variant::OffsetsCommittedOnAbort => Ok(Case {
+            job: "tiny-2pc.toml",
+            edits: &[("timeout_ms = 10000\n", "timeout_ms = 500\ntolerable_failures = 100\n")],
+            bounds: Bounds { max_late_ticks: 1, ..b(3, 0) },
+            checker: "offsets",
+            search: Search::Bfs,
+        }),
+        // The `retune` step (session 43): checkpoint 1 pending with its acknowledgements on the
+        // wire over a late tick, then the timeout re-tuned to 10 ms; the plant expires it at the
+        // next tick, not 10 s after its trigger (`coordinator` `expiry-not-at-timeout`).
+        Variant::RetuneTimeoutMovesPending => Ok(Case {
+            job: "tiny-2pc.toml",
+            edits: &[("[expect]", "[[actions]]\nat_ms = 1500\nkind = \"retune\"\ntimeout_ms = 10\n\n[expect]")],
+            bounds: Bounds { max_requests: 1, max_late_ticks: 2, ..b(3, 0) },
+            checker: "coordinator",
+            search: Search::Bfs,
+        }),
+        // A tolerance of 1: checkpoint 1 expires (counter 1), the tolerance is re-tuned (to 1)
+        // at checkpoint 2's trigger, checkpoint 2 expires: Flink's counter is 2 and fails the
+        // job, the plant's restarted at the re-tune (`tolerable-failure`, 16 steps, 61,879
+        // distinct).
+        Variant::RetuneResetsFailureCounter => Ok(Case {
+            job: "tiny-timeout.toml",
+            edits: &[
+                ("tolerable_failures = 0", "tolerable_failures = 1"),
+                ("[expect]", "[[actions]]\nat_ms = 1500\nkind = \"retune\"\ntolerable_failures = 1\n\n[expect]"),
+            ],
+            bounds: Bounds { max_requests: 1, ..b(4, 0) },
+            checker: "tolerable-failure",
+            search: Search::Bfs,
+        }),
+        // `tiny-idle-flush`'s job with a third record, on partition 1 at 2 s (ts 4700), after
+        // both splits went idle: Flink's source becomes ACTIVE and its watermark fires the window
+        // of the first record (ts 3600); the plant's split stays idle.
+        Variant::IdleSplitNeverResumes => Ok(Case {
+            job: "tiny-idle-flush.toml",
+            edits: &[(
+                "  { at_ms = 0, partition = 1, value = \"a\", ts_ms = 100 },\n",
+                "  { at_ms = 0, partition = 1, value = \"a\", ts_ms = 100 },\n  { at_ms = 2000, partition = 1, value = \"a\", ts_ms = 4700 },\n",
+            )],
+            bounds: b(8, 0),
+            checker: "windows",
+            search: Search::Bfs,
+        }),
     }
 }

@@ -108,6 +108,7 @@ impl Explorer<'_> {
                         | Choice::Cancel
                         | Choice::Trigger
                         | Choice::Savepoint
+                        | Choice::Retune
                 )
         }) && sys.tm_crashes >= b.max_tm_crashes
             && sys.hb_timeouts >= b.max_hb_timeouts
@@ -242,7 +243,8 @@ impl Explorer<'_> {
                     | Choice::Stop
                     | Choice::Cancel
                     | Choice::Trigger
-                    | Choice::Savepoint => false,
+                    | Choice::Savepoint
+                    | Choice::Retune => false,
                 })
                 .collect();
             if best.as_ref().is_none_or(|b| kept.len() < b.len()) {
@@ -523,6 +525,9 @@ impl Explorer<'_> {
         if self.request_enabled(sys, Choice::Savepoint) {
             out.push(Choice::Savepoint);
         }
+        if self.request_enabled(sys, Choice::Retune) {
+            out.push(Choice::Retune);
+        }
         if sys.zombies < b.max_zombies {
             for (t, sent) in &sys.delivered_up {
                 let current = sys.jm.execution(*t).0;
@@ -632,6 +637,7 @@ impl Explorer<'_> {
         let wanted = match c {
             Choice::Trigger => self.manual_trigger,
             Choice::Savepoint => self.manual_savepoint,
+            Choice::Retune => self.retune.is_some(),
             _ => false,
         };
         wanted && sys.job == 0 && sys.requests < self.bounds.max_requests && sys.jm.status() == JobStatus::Running

@@ -87,6 +87,10 @@ impl<'a> Explorer<'a> {
         });
         let manual_trigger = spec.actions.iter().any(|a| matches!(a.kind, crate::spec::ActionSpec::TriggerCheckpoint));
         let manual_savepoint = spec.actions.iter().any(|a| matches!(a.kind, crate::spec::ActionSpec::Savepoint));
+        let retune = spec.actions.iter().find_map(|a| match &a.kind {
+            crate::spec::ActionSpec::Retune(r) => Some(r.clone()),
+            _ => None,
+        });
         let cancel =
             rescale.is_none() && spec.actions.iter().any(|a| matches!(a.kind, crate::spec::ActionSpec::Cancel));
         let mut jobs = vec![JobCtx::new(spec.clone())];
@@ -101,6 +105,7 @@ impl<'a> Explorer<'a> {
             cancel,
             manual_trigger,
             manual_savepoint,
+            retune,
             log,
             log_end,
             reference,
@@ -229,6 +234,7 @@ fn initial_obs() -> Obs {
         gate_passes: vec![],
         gate_waits: vec![],
         faults: vec![],
+        retunes: vec![],
         retry_calls: BTreeMap::new(),
     }
 }

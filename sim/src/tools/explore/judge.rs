@@ -34,6 +34,12 @@ fn checker_trace(sys: &Sys) -> Trace {
     for (t, label, data) in &sys.obs.faults {
         events.push((*t, "fault", label.clone(), data.clone()));
     }
+    // The accepted re-tunes, as the world's JobManager traces them (session 43).
+    for (t, request) in &sys.obs.retunes {
+        let data = EventData::Retune { request: request.clone(), rejected: None };
+        let detail = data.detail().unwrap_or_default();
+        events.push((*t, "retune", detail, data));
+    }
     events.sort_by_key(|e| e.0);
     for (t, kind, detail, data) in events {
         let node = match kind {

@@ -15,6 +15,7 @@
 //! | `lose:tN` | the next JobManager message to task N is lost |
 //! | `lose-ack:tN` | (`--ack-losses`) task N's next message to the JobManager, an acknowledgement or a decline, is lost (Flink sends these RPCs once) |
 //! | `trigger` / `savepoint` | (`--requests`, with a `trigger-checkpoint` / `savepoint` action in the scenario) a manual checkpoint / savepoint is requested from the coordinator (not periodic: the min pause does not hold it) |
+//! | `retune` | (`--requests`, with a `retune` action in the scenario; session 43) the scenario's first re-tune reaches the JobManager while the job runs (`JobMaster::retune`), traced when accepted |
 //! | `tick` | virtual time jumps to the earliest timer (periodic trigger, restart delay, timeouts, the next record's append time, a source's watermark emission, a processing-time window's timer) and every due one fires |
 //! | `fail:tN` | task N throws |
 //! | `crash-tm:N` | TaskManager N's process dies: its tasks are gone, messages on their way to them are lost, its per-process counters reset |
@@ -337,6 +338,9 @@ pub enum Choice {
     Trigger,
     /// `savepoint`: a savepoint is requested (the scenario's `savepoint` action).
     Savepoint,
+    /// `retune`: the scenario's first `retune` action reaches the JobManager (session 43;
+    /// bounded by `--requests` with the manual requests).
+    Retune,
     /// `slow-upload:tN`: the acknowledgement at the head of task N's link to the JobManager
     /// waits for its snapshot's slow asynchronous part (`--slow-uploads`).
     SlowUpload(TaskId),
@@ -368,6 +372,7 @@ impl Choice {
                 | Choice::LateTick
                 | Choice::Trigger
                 | Choice::Savepoint
+                | Choice::Retune
                 | Choice::Upload(_)
                 | Choice::Stop
                 | Choice::Cancel
@@ -398,6 +403,7 @@ impl fmt::Display for Choice {
             Choice::LoseAck(t) => write!(f, "lose-ack:t{}", t.0),
             Choice::Trigger => f.write_str("trigger"),
             Choice::Savepoint => f.write_str("savepoint"),
+            Choice::Retune => f.write_str("retune"),
             Choice::SlowUpload(t) => write!(f, "slow-upload:t{}", t.0),
             Choice::Upload(t) => write!(f, "upload:t{}", t.0),
             Choice::Zombie { to, idx } => write!(f, "zombie:t{}:{idx}", to.0),
@@ -425,6 +431,7 @@ impl std::str::FromStr for Choice {
             ["cancel"] => Ok(Choice::Cancel),
             ["trigger"] => Ok(Choice::Trigger),
             ["savepoint"] => Ok(Choice::Savepoint),
+            ["retune"] => Ok(Choice::Retune),
             ["lose-ack", t] => Ok(Choice::LoseAck(task(t)?)),
             ["slow-upload", t] => Ok(Choice::SlowUpload(task(t)?)),
             ["upload", t] => Ok(Choice::Upload(task(t)?)),
@@ -636,6 +643,10 @@ struct Obs {
     /// The scenario's anchored faults that struck (`anchors.rs`), traced as the world traces a
     /// fault's start: the `restart` checker's fault rule (session 38).
     faults: Vec<(u64, String, EventData)>,
+    /// The `retune` steps taken (time, request), traced as the world's JobManager traces an
+    /// accepted re-tune (session 43: the `coordinator` and `tolerable-failure` checkers read the
+    /// configuration in force at each checkpoint from them).
+    retunes: Vec<(u64, ckptsim::config::Retune)>,
     /// The retried calls as the world records them (`RunResult::retry_calls`: cancel RPCs,
     /// CANCELING entered and left, CANCELED and FAILED reports, commit requests and refusals),
     /// per task attempt, the rows the `restart` checker's retry-count rule can still read
@@ -856,6 +867,8 @@ pub struct Explorer<'a> {
     /// `savepoint` steps (`--requests`).
     manual_trigger: bool,
     manual_savepoint: bool,
+    /// The scenario's first `retune` action: the `retune` step's request (`--requests`).
+    retune: Option<ckptsim::config::Retune>,
     log: BrokerLog,
     log_end: BTreeMap<PartitionId, Offset>,
     reference: Reference,
@@ -889,14 +902,16 @@ pub fn supported(spec: &JobSpec) -> Result<(), String> {
     let cancels = count(|k| matches!(k, ActionKind::Cancel));
     // Manual checkpoints and savepoints are the `trigger` and `savepoint` steps (`--requests`),
     // at any point while the job runs; any number of them stands for the step's kind.
-    let requests = count(|k| matches!(k, ActionKind::TriggerCheckpoint | ActionKind::Savepoint));
+    // Session 43: a `retune` is the `retune` step (`--requests` too; the first one's request).
+    let requests =
+        count(|k| matches!(k, ActionKind::TriggerCheckpoint | ActionKind::Savepoint | ActionKind::Retune(_)));
     let others = spec.actions.len() - requests;
     let other = others - rescales - stops - cancels;
     let alone_stop = rescales == 0 && cancels == 0 && stops == 1;
     // A `cancel` without a `rescale` is the `cancel` step (`--cancels`), at any point.
     let alone_cancel = rescales == 0 && stops == 0 && cancels == 1;
     if other > 0 || rescales > 1 || stops > 1 || (rescales == 0 && others > 0 && !alone_stop && !alone_cancel) {
-        return Err("explore enumerates its own steps: of [[actions]] only one `rescale` (with the `cancel` or `stop-with-savepoint` before it, as the `rescale` step's parallelisms), one `stop-with-savepoint` (the `stop` step's mode), one `cancel` (the `cancel` step) and `trigger-checkpoint` / `savepoint` actions (the `trigger` / `savepoint` steps) are read".into());
+        return Err("explore enumerates its own steps: of [[actions]] only one `rescale` (with the `cancel` or `stop-with-savepoint` before it, as the `rescale` step's parallelisms), one `stop-with-savepoint` (the `stop` step's mode), one `cancel` (the `cancel` step) and `trigger-checkpoint` / `savepoint` / `retune` actions (the `trigger` / `savepoint` / `retune` steps) are read".into());
     }
     Ok(())
 }

@@ -77,7 +77,8 @@ impl Explorer<'_> {
             | Choice::Cancel
             | Choice::LoseAck(_)
             | Choice::Trigger
-            | Choice::Savepoint => Footprint::Jm,
+            | Choice::Savepoint
+            | Choice::Retune => Footprint::Jm,
             Choice::Tick
             | Choice::LateTick
             | Choice::CrashTm(_)

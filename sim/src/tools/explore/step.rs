@@ -377,6 +377,7 @@ impl Explorer<'_> {
                 true
             }
             Choice::Trigger | Choice::Savepoint => self.request(sys, c),
+            Choice::Retune => self.retune(sys),
             Choice::LoseAck(t) => self.lose_ack(sys, t),
             Choice::SlowUpload(t) => self.slow_upload(sys, t),
             Choice::Upload(t) => Self::upload(sys, t),
@@ -595,6 +596,20 @@ impl Explorer<'_> {
             ckptsim::coordinator::RequestKind::Savepoint
         };
         sys.jm.make_mut().request_checkpoint(sys.now_ms, kind);
+        self.route_jm(sys);
+        true
+    }
+
+    /// `retune`: the scenario's first `retune` action reaches the JobManager, as the world's
+    /// JobManager takes it (`world/jobmanager.rs` `action`), recorded when accepted.
+    fn retune(&self, sys: &mut Sys) -> bool {
+        let Some(r) = self.retune.as_ref().filter(|_| self.request_enabled(sys, Choice::Retune)) else {
+            return false;
+        };
+        sys.requests += 1;
+        if sys.jm.make_mut().retune(sys.now_ms, r).is_ok() {
+            sys.obs.make_mut().retunes.push((sys.now_ms, r.clone()));
+        }
         self.route_jm(sys);
         true
     }
