@@ -53,8 +53,33 @@ pub fn peak_rss_kib() -> u64 {
 /// written to `/proc/self/clear_refs`), so that a phase's peak can be read on its own (session
 /// 40: the throughput job's peak without the floor's, which runs after it). False when the
 /// kernel refuses it.
+///
+/// The heap's free pages are returned to the operating system first
+/// ([`release_free_memory`]): otherwise what an earlier phase freed stays resident and counts
+/// toward the next phase's peak.
 pub fn reset_peak_rss() -> bool {
+    release_free_memory();
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// Returns the memory the heap holds free to the operating system (mimalloc's `mi_collect`,
+/// forced). mimalloc keeps freed pages resident for reuse, so a phase that freed much (the floor
+/// of the bench's throughput job, which keeps every committed record) left its memory inside
+/// the next job's measured peak: session 43 measured the 10^6-record unaligned job at a 219 MiB
+/// peak in the bench, 105 MiB (`ckptsim run`, full trace) in a process of its own. Changes no
+/// run. Under the `system-alloc` feature, and in test binaries (they keep the system
+/// allocator), mimalloc's heap holds nothing and this does nothing.
+pub fn release_free_memory() {
+    // SAFETY: `mi_collect` takes a flag by value and works on mimalloc's own heap state only;
+    // it frees no block a caller holds (only pages with no live block are returned).
+    unsafe { mi_collect(true) }
+}
+
+// The static mimalloc library that `libmimalloc-sys` builds and links has `mi_collect`; the
+// crate declares it only under its `extended` feature, which needs one more dependency.
+extern crate libmimalloc_sys as _;
+extern "C" {
+    fn mi_collect(force: bool);
 }
 
 /// A `kB` field of `/proc/self/status`, 0 when unknown.

@@ -1,4 +1,4 @@
-//! The `ckptsim` binary: byte-identical output and trace across two processes, and the documented exit codes (0 held, 1 failed, 2 bad input).
+//! The `ckptsim` binary: byte-identical output and trace across two processes, the documented exit codes (0 held, 1 failed, 2 bad input), and the bench's per-job peak memory.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -47,4 +47,32 @@ fn exit_codes() {
     assert_eq!(code, 1, "a failed expectation");
     assert!(String::from_utf8(out).unwrap().contains("restarts                     FAILED"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The bench's "job peak RSS" of each throughput job is its own: the floor of the job before it
+/// (which keeps every committed record) returned its memory first (`usage::reset_peak_rss`).
+/// With the floor's freed pages left resident, the unaligned job, measured second, "peaked" at
+/// what the aligned floor left (session 43, 3·10^5 records: 98 MiB against the aligned job's 66).
+#[test]
+fn bench_throughput_peaks_are_each_jobs_own() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ckptsim"))
+        .args(["bench", "--no-write", "--only", "throughput", "--records", "300000"])
+        .current_dir(root())
+        .output()
+        .expect("run ckptsim bench");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    // `| job | records | ... | job peak RSS (MiB) | RSS after (MiB) |`: the next to last cell.
+    let peak = |job: &str| -> u64 {
+        let row = text.lines().find(|l| l.starts_with(&format!("| {job} |"))).expect("the job's row");
+        let cells: Vec<&str> = row.trim_matches('|').split('|').map(str::trim).collect();
+        cells[cells.len() - 2].parse().expect("peak MiB")
+    };
+    let (aligned, unaligned) = (peak("bench-throughput-aligned"), peak("bench-throughput-unaligned"));
+    assert!(aligned > 0 && unaligned > 0, "peaks measured: {aligned} / {unaligned} MiB");
+    assert!(
+        unaligned * 4 <= aligned * 5,
+        "the unaligned job's peak {unaligned} MiB is over 1.25x the aligned job's {aligned} MiB: \
+         the aligned floor's freed memory counted toward it"
+    );
 }
