@@ -60,8 +60,6 @@ mod windows_processing;
 mod windows_restore;
 #[path = "windows_session.rs"]
 mod windows_session;
-#[path = "windows_session_agg.rs"]
-mod windows_session_agg;
 #[path = "windows_stages.rs"]
 mod windows_stages;
 

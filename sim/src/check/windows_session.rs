@@ -56,6 +56,11 @@ use super::*;
 use ckptsim::operator::Aggregate;
 use ckptsim::window::TimeWindow;
 
+// The keyed running aggregate after a session window is judged from this module's sessions: a
+// child, so the two share `Session` without an import cycle.
+#[path = "windows_session_agg.rs"]
+mod windows_session_agg;
+
 /// One element of a session in the reference.
 pub(super) struct SessionElement {
     pub(super) input_seq: u64,
@@ -191,7 +196,7 @@ pub(super) fn judge(spec: &JobSpec, run: &RunResult, w: &ckptsim::window::EventW
     let sessions: BTreeMap<Value, Vec<Session>> = by_key.into_iter().map(|(k, e)| (k, sessions(gap, e))).collect();
     // Session 43: a keyed running aggregate between the window and the sink
     // (`windows_session_agg.rs`).
-    if let Some(v) = super::windows_session_agg::judge_if_there(spec, run, w, &sessions) {
+    if let Some(v) = windows_session_agg::judge_if_there(spec, run, w, &sessions) {
         return v;
     }
     // Session 42: functions between the window and the sink.

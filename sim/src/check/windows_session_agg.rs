@@ -34,7 +34,7 @@
 //! (`stale_resume.rs`, `overtaken_restore.rs`: two histories committed); a drained stop is not
 //! judged (the drained part of a session may be several sessions).
 
-use super::windows_session::Session;
+use super::Session;
 use super::*;
 use ckptsim::ids::{Attempt, TaskId};
 use ckptsim::operator::Aggregate;
@@ -311,7 +311,7 @@ fn judge_steps(
 
 /// A determined session's result: its elements' aggregate.
 fn session_value(window_agg: Aggregate, s: &Session) -> i128 {
-    let x = |e: &super::windows_session::SessionElement| if window_agg == Aggregate::Count { 1 } else { e.number };
+    let x = |e: &super::SessionElement| if window_agg == Aggregate::Count { 1 } else { e.number };
     super::aggregate(window_agg, s.elements.iter().map(x)).unwrap_or(0)
 }
 
