@@ -98,8 +98,8 @@ fn an_unreadable_folder_alone_is_an_input_error() {
 }
 
 /// `--json` lines are written as runs finish: killed mid-sweep, the sweep leaves `FILE.partial`
-/// holding whole failure lines (each valid JSON) and no summary line, and the earlier `FILE`
-/// as it was. Every run fails here (an event budget of 1), one line each.
+/// holding whole failure lines (each valid JSON; at most the write the kill cut is partial) and
+/// no summary line, and the earlier `FILE` as it was. Every run fails here (an event budget of 1), one line each.
 #[cfg(unix)]
 #[test]
 fn an_interrupted_sweep_leaves_whole_lines_and_the_earlier_file() {
@@ -124,8 +124,14 @@ fn an_interrupted_sweep_leaves_whole_lines_and_the_earlier_file() {
     let _ = child.wait();
     assert_eq!(std::fs::read_to_string(&json).unwrap(), "earlier results\n", "the earlier file is kept");
     let text = std::fs::read_to_string(&partial).expect("the partial file");
-    assert!(text.ends_with('\n'), "the partial file ends at a whole line");
-    let lines = json_lines(&partial);
+    // Each line goes out in one write, but a SIGKILL can still cut that write short when it
+    // crosses a page boundary (Linux checks for a fatal signal between the pages of one write:
+    // seen once, in the session-43 full test under load). So only the last line may be
+    // cut; every line before it is whole JSON.
+    let whole = &text[..text.rfind('\n').map_or(0, |i| i + 1)];
+    assert!(text.len() - whole.len() < 4096, "at most one cut line at the end: {:?}", &text[whole.len()..]);
+    let lines: Vec<serde_json::Value> =
+        whole.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
     assert!(lines.len() >= 20, "{} lines streamed before the kill", lines.len());
     assert!(lines.iter().all(|v| v["kind"] == "failure"), "failure lines only, no summary: clearly incomplete");
     let seeds: Vec<u64> = lines.iter().map(|v| v["seed"].as_u64().unwrap()).collect();
