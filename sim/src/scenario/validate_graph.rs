@@ -287,30 +287,6 @@ impl Ctx<'_> {
                         || inputs[i].iter().any(|j| on_side[*j] && plain[*j] && is_plain(&ops[*j].kind)));
             }
         }
-        let side_of = |i: usize| -> String {
-            let mut k = i;
-            while !late[k].contains(&true) {
-                k = inputs[k].iter().copied().find(|u| on_side[*u]).unwrap_or(k);
-            }
-            let at = late[k].iter().position(|l| *l).unwrap_or(0);
-            format!("{}.late", ops[inputs[k][at]].name)
-        };
-        // The side output operator `i` is on or behind, through a union or connect's side gate.
-        let label = |i: usize| -> String {
-            let mut k = i;
-            loop {
-                if on_side[k] {
-                    return side_of(k);
-                }
-                if let Some(g) = (0..inputs[k].len()).find(|g| side_input(&on_side, k, *g)) {
-                    return if late[k][g] { format!("{}.late", ops[inputs[k][g]].name) } else { side_of(inputs[k][g]) };
-                }
-                match inputs[k].iter().copied().find(|u| mixed[*u]) {
-                    Some(u) => k = u,
-                    None => return "a late side output".to_owned(),
-                }
-            }
-        };
         // A key_by that feeds an event-time join (session 36: the key_by after a side branch's
         // keyed aggregate, into a late-fed join).
         let into_join = |i: usize| {
@@ -347,7 +323,7 @@ impl Ctx<'_> {
                 None
             };
             if let Some(why) = refused {
-                let side = label(i);
+                let side = late_label(i, inputs, late, ops, (&on_side, &mixed));
                 let verb = if on_side[i] { "reads the late side output" } else { "is behind the late side output" };
                 return Err(self.err(
                     &format!("operators[{i}].inputs"),
@@ -905,5 +881,40 @@ fn mixed_refusal(o: &OperatorSpec) -> Option<&'static str> {
         | OperatorKindSpec::PrintSink
         | OperatorKindSpec::TwoPhaseCommitSink => None,
         _ => Some("after a union or connect with a late side output only map, filter, rebalance, key_by and the sink are modelled (keyed state or a window there would hold late elements and the other input's rows together, and a flat_map or broadcast renumbers the lineage that tells them apart)"),
+    }
+}
+
+/// The side output operator `i` is on or behind (through a union or connect's side gate), as the
+/// loader's late-branch errors name it: `W.late`. `flags` are `late_branches`' per-operator
+/// `on_side` and `mixed`.
+fn late_label(
+    i: usize,
+    inputs: &[Vec<usize>],
+    late: &[Vec<bool>],
+    ops: &[OperatorSpec],
+    flags: (&[bool], &[bool]),
+) -> String {
+    let (on_side, mixed) = flags;
+    let side_input = |i: usize, k: usize| late[i][k] || on_side[inputs[i][k]];
+    let side_of = |i: usize| -> String {
+        let mut k = i;
+        while !late[k].contains(&true) {
+            k = inputs[k].iter().copied().find(|u| on_side[*u]).unwrap_or(k);
+        }
+        let at = late[k].iter().position(|l| *l).unwrap_or(0);
+        format!("{}.late", ops[inputs[k][at]].name)
+    };
+    let mut k = i;
+    loop {
+        if on_side[k] {
+            return side_of(k);
+        }
+        if let Some(g) = (0..inputs[k].len()).find(|g| side_input(k, *g)) {
+            return if late[k][g] { format!("{}.late", ops[inputs[k][g]].name) } else { side_of(inputs[k][g]) };
+        }
+        match inputs[k].iter().copied().find(|u| mixed[*u]) {
+            Some(u) => k = u,
+            None => return "a late side output".to_owned(),
+        }
     }
 }
