@@ -27,7 +27,7 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
         .events()
         .iter()
         .any(|e| matches!(e.data, crate::world::trace::EventData::Retune { rejected: None, .. }));
-    let timeouts = timeout_changes(run, cfg.timeout_ms);
+    let timeouts = Retuned::from_trace(run, cfg.timeout_ms, |r| r.timeout_ms);
     // Linear sweeps instead of a scan of all rows per row (quadratic in long runs): rows are in
     // trigger order; `ends` holds the end times of the rows triggered so far that are still
     // pending; `completions` the sorted completion times.
@@ -85,7 +85,9 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
         }
         // Session 43: judged under a re-tuned timeout too, with the timeout in force at the
         // checkpoint's trigger (a re-tune applies to checkpoints triggered after it).
-        let timeout_ms = timeout_at(cfg.timeout_ms, &timeouts, r.trigger_ms);
+        // A re-tune of the timeout in the trigger's own millisecond: which came first is not
+        // recorded, so the checkpoint is not judged.
+        let timeout_ms = (!timeouts.changed_at(r.trigger_ms)).then(|| timeouts.at(r.trigger_ms));
         if let (true, Some(t)) = (r.outcome == "CHECKPOINT_EXPIRED", timeout_ms) {
             anomalies.extend(expiry(r, t));
         }
@@ -304,35 +306,6 @@ fn completed_after_timeout(r: &CheckpointRow, timeout_ms: i64) -> Option<Finding
         )
         .at(end)
     })
-}
-
-/// The accepted re-tunes that set the checkpoint timeout, as (time, new timeout), in run order
-/// (session 43: the model's re-tune applies a new timeout to the checkpoints triggered after it;
-/// a pending checkpoint keeps the deadline Flink's `CheckpointCanceller` was scheduled with).
-/// A new JobManager (a failover, or a new job) builds its coordinator from the scenario's
-/// configuration again: its start is a change back to `configured_ms`.
-fn timeout_changes(run: &RunResult, configured_ms: i64) -> Vec<(u64, i64)> {
-    use crate::world::trace::EventData;
-    run.trace
-        .events()
-        .iter()
-        .filter_map(|e| match &e.data {
-            EventData::Retune { request, rejected: None } => request.timeout_ms.map(|t| (e.time_ms, t)),
-            EventData::JmStart { .. } => Some((e.time_ms, configured_ms)),
-            _ => None,
-        })
-        .skip_while(|(_, t)| *t == configured_ms)
-        .collect()
-}
-
-/// The timeout in force for a checkpoint triggered at `trigger_ms`: the newest re-tune before
-/// it, or the configured one. `None` (not judged) when a re-tune of the timeout happened in
-/// the trigger's own millisecond (which came first is not recorded).
-fn timeout_at(configured_ms: i64, changes: &[(u64, i64)], trigger_ms: u64) -> Option<i64> {
-    if changes.iter().any(|(t, _)| *t == trigger_ms) {
-        return None;
-    }
-    Some(changes.iter().rev().find(|(t, _)| *t < trigger_ms).map_or(configured_ms, |(_, v)| *v))
 }
 
 /// An expired checkpoint `r` that did not expire at the timeout.

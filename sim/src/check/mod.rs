@@ -772,3 +772,64 @@ fn records_through<'a>(
     }
     (cur, ok)
 }
+
+/// A checkpoint setting over a run (session 43): the configured value, changed by each accepted
+/// re-tune that sets it, and back to the configured value at each new JobManager (its
+/// coordinator is built from the scenario's configuration again). Serves `coordinator` (the
+/// timeout) and `tolerable-failure` (the tolerance).
+pub(crate) struct Retuned<T> {
+    configured: T,
+    /// (time, new value), in run order; none while the value stays the configured one.
+    changes: Vec<(u64, T)>,
+}
+
+impl<T: Copy + PartialEq> Retuned<T> {
+    /// The setting `field` picks from a re-tune request (`None`: the request leaves it alone).
+    pub(crate) fn from_trace(
+        run: &RunResult,
+        configured: T,
+        field: impl Fn(&ckptsim::config::Retune) -> Option<T>,
+    ) -> Retuned<T> {
+        use crate::world::trace::EventData;
+        let changes = run
+            .trace
+            .events()
+            .iter()
+            .filter_map(|e| match &e.data {
+                EventData::Retune { request, rejected: None } => field(request).map(|v| (e.time_ms, v)),
+                EventData::JmStart { .. } => Some((e.time_ms, configured)),
+                _ => None,
+            })
+            .skip_while(|(_, v)| *v == configured)
+            .collect();
+        Retuned { configured, changes }
+    }
+
+    /// The value in force at `t`: the newest change strictly before it, or the configured one.
+    pub(crate) fn at(&self, t: u64) -> T {
+        self.changes.iter().rev().find(|(c, _)| *c < t).map_or(self.configured, |(_, v)| *v)
+    }
+
+    /// Whether a change happened in millisecond `t` (which came first is not recorded).
+    pub(crate) fn changed_at(&self, t: u64) -> bool {
+        self.changes.iter().any(|(c, _)| *c == t)
+    }
+
+    /// The times of the changes, in run order.
+    pub(crate) fn change_times(&self) -> impl Iterator<Item = u64> + '_ {
+        self.changes.iter().map(|(t, _)| *t)
+    }
+
+    pub(crate) fn configured(&self) -> T {
+        self.configured
+    }
+
+    /// Every value the run had, the configured one first.
+    pub(crate) fn values(&self) -> impl Iterator<Item = T> + '_ {
+        std::iter::once(self.configured).chain(self.changes.iter().map(|(_, v)| *v))
+    }
+
+    pub(crate) fn change_count(&self) -> usize {
+        self.changes.len()
+    }
+}

@@ -83,59 +83,40 @@ pub fn tolerable_failure(spec: &JobSpec, run: &RunResult) -> Verdict {
     Verdict::from(NAME, anomalies, summary)
 }
 
-/// The tolerance in force over the run: the configured `tolerable_failures`, changed by each
-/// accepted re-tune that sets it (session 43: the model's failure manager keeps its counter and
-/// compares the next counted failure with the new tolerance, `set_tolerable_failures`), and
-/// back to the configured one at a new JobManager (its coordinator is built from the scenario's
-/// configuration). `None` = unlimited.
-struct Tolerance {
-    configured: Option<u64>,
-    /// (time, new tolerance), in run order.
-    changes: Vec<(u64, Option<u64>)>,
-}
+/// The tolerance in force over the run (`None` = unlimited): `Retuned` of `tolerable_failures`
+/// (session 43: the model's failure manager keeps its counter and compares the next counted
+/// failure with the new tolerance, `set_tolerable_failures`).
+struct Tolerance(super::Retuned<Option<u64>>);
 
 impl Tolerance {
     fn new(run: &RunResult, configured: i64) -> Tolerance {
-        use crate::world::trace::EventData;
         let of = |t: i64| (t < ckptsim::config::UNLIMITED as i64).then_some(t.max(0) as u64);
-        let configured = of(configured);
-        let changes = run
-            .trace
-            .events()
-            .iter()
-            .filter_map(|e| match &e.data {
-                EventData::Retune { request, rejected: None } => request.tolerable_failures.map(|t| (e.time_ms, of(t))),
-                EventData::JmStart { .. } => Some((e.time_ms, configured)),
-                _ => None,
-            })
-            .skip_while(|(_, t)| *t == configured)
-            .collect();
-        Tolerance { configured, changes }
+        Tolerance(super::Retuned::from_trace(run, of(configured), |r| r.tolerable_failures.map(of)))
     }
 
     /// The tolerance for a failure reported at `t`.
     fn at(&self, t: u64) -> Option<u64> {
-        self.changes.iter().rev().find(|(c, _)| *c < t).map_or(self.configured, |(_, v)| *v)
+        self.0.at(t)
     }
 
     /// A change in the millisecond of some checkpoint's outcome: which came first is not
     /// recorded, so the run is not judged.
     fn ambiguous(&self, run: &RunResult) -> Option<u64> {
         let ends: BTreeSet<u64> = run.checkpoints.iter().filter_map(|r| r.end_ms).collect();
-        self.changes.iter().map(|(t, _)| *t).find(|t| ends.contains(t))
+        self.0.change_times().find(|t| ends.contains(t))
     }
 
     fn never_limited(&self) -> bool {
-        self.configured.is_none() && self.changes.iter().all(|(_, v)| v.is_none())
+        self.0.values().all(|v| v.is_none())
     }
 
     fn describe(&self, t: u64) -> String {
         let one =
             |v: Option<u64>| v.map_or("an unlimited tolerance".to_string(), |l| format!("tolerable_failures = {l}"));
-        if self.changes.is_empty() {
-            one(self.configured)
+        if self.0.change_count() == 0 {
+            one(self.0.configured())
         } else if t == u64::MAX {
-            format!("tolerance re-tuned {} time(s)", self.changes.len())
+            format!("tolerance re-tuned {} time(s)", self.0.change_count())
         } else {
             format!("{} (re-tuned)", one(self.at(t)))
         }
