@@ -172,6 +172,25 @@ fn drop_unread(
     Ok(())
 }
 
+/// The session of `key` whose window holds timestamp `t` and whose elements include input
+/// `input_seq` (a result keeps its window's timestamp and its elements' lineage), or why a row
+/// there is a `session-wrong-value` (served to the aggregate's judge too).
+fn session_holding<'s>(
+    sessions: &'s BTreeMap<Value, Vec<Session>>,
+    key: &Value,
+    t: i64,
+    input_seq: u64,
+) -> Result<&'s Session, String> {
+    let found = sessions.get(key).and_then(|ss| ss.iter().find(|s| s.window.start <= t && t < s.window.end));
+    match found {
+        None => Err(format!("no session of its key holds its timestamp {t}")),
+        Some(s) if !s.elements.iter().any(|e| e.input_seq == input_seq) => {
+            Err(format!("it names input #{input_seq} which is not in session {}", s.window))
+        }
+        Some(s) => Ok(s),
+    }
+}
+
 /// Judges a job whose window is a session window (see the module doc).
 pub(super) fn judge(spec: &JobSpec, run: &RunResult, w: &ckptsim::window::EventWindowSpec) -> Verdict {
     const NAME: &str = "windows";
@@ -228,26 +247,21 @@ pub(super) fn judge(spec: &JobSpec, run: &RunResult, w: &ckptsim::window::EventW
             continue;
         };
         let key = key_of(&r.value);
-        let found = sessions.get(&key).and_then(|ss| ss.iter().find(|s| s.window.start <= t && t < s.window.end));
-        let bad = match found {
-            None => Some("no session of its key holds that timestamp".to_owned()),
-            Some(s) if !s.elements.iter().any(|e| e.input_seq == r.lineage.input_seq) => {
-                Some(format!("it names input #{} which is not in session {}", r.lineage.input_seq, s.window))
+        let s = match session_holding(&sessions, &key, t, r.lineage.input_seq) {
+            Ok(s) => s,
+            Err(why) => {
+                anomalies.push(
+                    Finding::new(
+                        "session-wrong-value",
+                        format!("session wrong value: t={} key {key} result {} at ts {t}: {why}", r.time_ms, r.value),
+                    )
+                    .at(r.time_ms)
+                    .with("key", &key),
+                );
+                continue;
             }
-            Some(_) => None,
         };
-        if let Some(why) = bad {
-            anomalies.push(
-                Finding::new(
-                    "session-wrong-value",
-                    format!("session wrong value: t={} key {key} result {} at ts {t}: {why}", r.time_ms, r.value),
-                )
-                .at(r.time_ms)
-                .with("key", &key),
-            );
-            continue;
-        }
-        let start = found.expect("found").window.start;
+        let start = s.window.start;
         fired.entry((key, start)).or_default().push(r);
     }
     // Every firing in the output: the job FINISHED by the end of its input (not by a stop, whose

@@ -205,15 +205,7 @@ fn member_rows(rows: &Rows, sessions: &BTreeMap<Value, Vec<Session>>, anomalies:
         let key = key_of(&r.value);
         let why = match r.timestamp {
             None => Some("it carries no timestamp".to_owned()),
-            Some(t) => {
-                match sessions.get(&key).and_then(|ss| ss.iter().find(|s| s.window.start <= t && t < s.window.end)) {
-                    None => Some(format!("no session of its key holds its timestamp {t}")),
-                    Some(s) if !s.elements.iter().any(|e| e.input_seq == r.lineage.input_seq) => {
-                        Some(format!("it names input #{} which is not in session {}", r.lineage.input_seq, s.window))
-                    }
-                    Some(_) => None,
-                }
-            }
+            Some(t) => super::session_holding(sessions, &key, t, r.lineage.input_seq).err(),
         };
         if let Some(why) = why {
             anomalies.push(
